@@ -1,0 +1,56 @@
+# Two commands set everything up on a fresh machine:
+#   make run    serve the site at http://127.0.0.1:5000 (development)
+#   make test   the whole suite, browser tests included
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+VNU := node_modules/vnu-jar/build/dist/vnu.jar
+# The development server restarts when the content or templates change.
+empty :=
+space := $(empty) $(empty)
+WATCHED := $(subst $(space),:,$(wildcard data/*.toml data/projects/*.toml templates/*.html templates/*/*.html))
+
+.PHONY: run test screenshots browser java clean
+
+run: $(RUNTIME)
+	$(BIN)/flask run --debug --extra-files "$(WATCHED)"
+
+test: $(DEV) $(VNU) browser java
+	$(BIN)/python -m pytest
+
+screenshots: $(DEV) browser
+	$(BIN)/python scripts/screenshots.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME): requirements.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV): requirements.txt requirements-dev.txt $(RUNTIME)
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The Nu HTML Checker, for the HTML validity tests.
+$(VNU): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+# Debian's Chromium drives the browser tests (Playwright cannot download its own here).
+browser:
+	@if [ -n "$$CHROMIUM_PATH" ] || command -v chromium >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is missing: install Debian's 'chromium' package, or set CHROMIUM_PATH to a Chromium executable." >&2; exit 1; fi
+
+# The Nu HTML Checker runs on Java.
+java:
+	@if command -v java >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	else echo "Java is missing: install a Java runtime (11 or newer) for the HTML checker." >&2; exit 1; fi
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache screenshots

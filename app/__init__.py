@@ -1,0 +1,37 @@
+"""Harsh Tiwari's portfolio: a Flask app, one blueprint per feature."""
+
+from pathlib import Path
+
+from flask import Flask
+from htmx_flask import Htmx
+
+from . import config, errors, rendering
+from .content import load_content
+from .content.cli import content_cli
+from .pages import bp as pages_bp
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(config.ROOT / "templates"),
+        static_folder=str(config.ROOT / "static"),
+    )
+    app.config.from_mapping(config.from_environment())
+    if test_config is not None:
+        app.config.update(test_config)
+
+    # Content is static per deploy: read and validated once, here, so a
+    # mistake in data/ stops start-up instead of failing a visitor's request.
+    content = load_content(Path(app.config["CONTENT_DIR"]))
+    app.extensions["content"] = content
+    app.config["SITE_URL"] = app.config["SITE_URL"] or content.site.url or "http://127.0.0.1:5000"
+    app.jinja_env.globals.update(content=content, site=content.site, site_url=app.config["SITE_URL"])
+
+    Htmx(app)
+    rendering.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages_bp)
+    app.cli.add_command(content_cli)
+    return app

@@ -1,0 +1,118 @@
+"""The portfolio's content as plain, immutable values.
+
+Loaded once at start-up by ``load.py``; templates read these fields directly.
+"""
+
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str  # as the owner writes it: "Node.js"
+    slug: str  # as it appears in URLs: "nodejs"
+
+
+@dataclass(frozen=True)
+class Project:
+    slug: str
+    order: int
+    title: str
+    problem: str
+    architecture: str
+    challenges: tuple[str, ...]
+    outcome: str
+    stack: tuple[Tag, ...]
+
+    @property
+    def number(self) -> str:
+        return f"{self.order:02d}"
+
+    def has_tag(self, slug: str) -> bool:
+        return any(tag.slug == slug for tag in self.stack)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    year: int
+    stage: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One entry of the Numbers section."""
+
+    label: str
+    value: int
+    suffix: str
+
+
+@dataclass(frozen=True)
+class Link:
+    kind: str  # "email", "github" or "linkedin"
+    label: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    role: str
+    url: str
+    description: str
+    hero_title: str
+    hero_lead: str
+    about_heading: tuple[str, ...]
+    about_paragraphs: tuple[str, ...]
+    work_heading: str
+    work_lead: str
+    principles_heading: str
+    principles_lead: str
+    flow_heading: str
+    flow: tuple[str, ...]
+    process_heading: str
+    process: tuple[str, ...]
+    snippet_heading: str
+    snippet_language: str
+    snippet_html: Markup  # highlighted once at load, never in the browser
+    journey_heading: str
+    journey_lead: str
+    journey_intro: str
+    milestones: tuple[Milestone, ...]
+    philosophy_heading: str
+    philosophy_quote: tuple[str, ...]
+    philosophy_text: str
+    numbers_heading: str
+    figures: tuple[Figure, ...]
+    contact_heading: tuple[str, ...]
+    contact_text: str
+    links: tuple[Link, ...]
+    copyright_year: int
+    footer_tagline: str
+
+
+@dataclass(frozen=True)
+class Content:
+    site: Site
+    projects: tuple[Project, ...]
+    # Every tag used by some project, in first-use order, keyed by slug.
+    tags: dict[str, Tag] = field(hash=False)
+    # What the owner has still to fill in, as readable sentences.
+    missing: tuple[str, ...] = ()
+
+    def project(self, slug: str) -> Project | None:
+        return next((p for p in self.projects if p.slug == slug), None)
+
+    def projects_tagged(self, tag_slug: str | None) -> tuple[Project, ...]:
+        if tag_slug is None:
+            return self.projects
+        return tuple(p for p in self.projects if p.has_tag(tag_slug))
+
+    def neighbours(self, project: Project) -> tuple[Project | None, Project | None]:
+        index = self.projects.index(project)
+        previous = self.projects[index - 1] if index > 0 else None
+        following = self.projects[index + 1] if index + 1 < len(self.projects) else None
+        return previous, following

@@ -1,0 +1,72 @@
+"""The portfolio itself: the home page, the work list and its filter, case studies."""
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from ..content import Content
+from ..rendering import page_or_fragment, rendered
+
+bp = Blueprint("pages", __name__)
+
+
+def content() -> Content:
+    return current_app.extensions["content"]
+
+
+def selected_tag() -> str | None:
+    """The ``?tag=`` filter, or None for all; an unknown tag is a 404."""
+    tag = request.args.get("tag")
+    if tag is None or tag == "":
+        return None
+    if tag not in content().tags:
+        abort(404, description=f"No project uses the technology “{tag}”.")
+    return tag
+
+
+def work_list(endpoint: str, page: str) -> Response:
+    tag = selected_tag()
+    return page_or_fragment(
+        (endpoint, tag),
+        page,
+        "pages/_work_list.html",
+        tag=content().tags.get(tag),
+        projects=content().projects_tagged(tag),
+        filter_endpoint=endpoint,
+    )
+
+
+@bp.get("/")
+def home():
+    return work_list("pages.home", "pages/home.html")
+
+
+@bp.get("/work")
+def work():
+    return work_list("pages.work", "pages/work.html")
+
+
+@bp.get("/work/<slug>")
+def case_study(slug: str):
+    project = content().project(slug)
+    if project is None:
+        abort(404, description="There is no case study at this address.")
+    previous, following = content().neighbours(project)
+    return page_or_fragment(
+        ("pages.case_study", slug),
+        "pages/case_study.html",
+        "pages/_case_study.html",
+        project=project,
+        previous=previous,
+        following=following,
+    )
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    entry = rendered(("pages.sitemap",), "pages/sitemap.xml")
+    return Response(entry.body, content_type="application/xml; charset=utf-8")
+
+
+@bp.get("/robots.txt")
+def robots():
+    entry = rendered(("pages.robots",), "pages/robots.txt")
+    return Response(entry.body, content_type="text/plain; charset=utf-8")

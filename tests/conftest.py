@@ -1,0 +1,61 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.config import ROOT
+from tests.browser_support import chromium_launch_args
+
+DATA = ROOT / "data"
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app({"TESTING": True, "DATABASE_PATH": str(tmp_path / "messages.db")})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def content_dir(tmp_path) -> Path:
+    """A private copy of data/ that a test may break."""
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # pytest-playwright's hook: use Debian's Chromium, not a downloaded build.
+    return {**browser_type_launch_args, **chromium_launch_args()}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+# In CI a skipped test is a failure: a browser test that silently did not run proves nothing.
+_skipped = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("CI") == "true" and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+        print(f"\nCI=true: {len(_skipped)} skipped test(s) count as failures: {', '.join(_skipped)}")
