@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
+AXE := node_modules/axe-core/axe.min.js
 # The development server restarts when the content or templates change.
 empty :=
 space := $(empty) $(empty)
@@ -17,7 +18,7 @@ WATCHED := $(subst $(space),:,$(wildcard data/*.toml data/projects/*.toml templa
 run: $(RUNTIME)
 	$(BIN)/flask run --debug --extra-files "$(WATCHED)"
 
-test: $(DEV) $(VNU) browser java
+test: $(DEV) $(VNU) $(AXE) browser java
 	$(BIN)/python -m pytest
 
 screenshots: $(DEV) browser
@@ -35,10 +36,10 @@ $(DEV): requirements.txt requirements-dev.txt $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# The Nu HTML Checker, for the HTML validity tests.
-$(VNU): package.json package-lock.json
+# The Nu HTML Checker and axe-core, for the HTML validity and accessibility tests.
+$(VNU) $(AXE) &: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
-	touch $@
+	touch $(VNU) $(AXE)
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).
 browser:

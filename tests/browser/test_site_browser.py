@@ -236,3 +236,12 @@ def test_the_guard_catches_foreign_requests_and_console_errors(context, base_url
     page.wait_for_timeout(200)
     assert any("elsewhere.invalid" in p for p in page.guard.problems)
     assert any("boom" in p for p in page.guard.problems)
+
+
+def test_print_leaves_out_the_chrome(page):
+    page.emulate_media(media="print")
+    page.goto("/")
+    for selector in (".site-header nav", ".filter", ".case-toggle", ".hero-actions", "#work-status"):
+        assert page.locator(selector).first.evaluate("e => getComputedStyle(e).display") == "none", selector
+    expect(page.locator("#hero-title")).to_be_visible()
+    expect(page.locator("#project-write .project-problem")).to_be_visible()
