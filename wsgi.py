@@ -3,10 +3,11 @@
 import sys
 
 from app import create_app
+from app.config import ConfigError
 from app.content import ContentError
 
 try:
     app = create_app()
-except ContentError as error:
-    # The list of what is wrong in data/, not a traceback.
+except (ContentError, ConfigError) as error:
+    # What is wrong, in a sentence or a list, not a traceback.
     sys.exit(f"Cannot start: {error}")

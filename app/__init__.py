@@ -4,8 +4,9 @@ from pathlib import Path
 
 from flask import Flask
 from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, errors, rendering
+from . import config, contact, errors, rendering
 from .content import load_content
 from .content.cli import content_cli
 from .pages import bp as pages_bp
@@ -21,6 +22,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment())
     if test_config is not None:
         app.config.update(test_config)
+    config.ensure_secret_key(app.config, Path(app.instance_path))
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     # Content is static per deploy: read and validated once, here, so a
     # mistake in data/ stops start-up instead of failing a visitor's request.
@@ -33,5 +38,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     rendering.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages_bp)
+    contact.init_app(app)
     app.cli.add_command(content_cli)
     return app

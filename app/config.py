@@ -4,17 +4,75 @@ Every variable is listed, with its default, in the README's Configuration sectio
 """
 
 import os
+import re
+import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+class ConfigError(Exception):
+    """A setting the app cannot start with; the message says which and why."""
+
+
+def parse_rate_limit(value: str) -> tuple[int, int] | None:
+    """ "5 per hour" -> (5, 3600); "off" -> None."""
+    if value.strip().lower() == "off":
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*(?:per|/)\s*(second|minute|hour|day)s?\s*", value.lower())
+    if not match or int(match.group(1)) < 1:
+        raise ConfigError(f"CONTACT_RATE_LIMIT={value!r}: expected something like '5 per hour', or 'off'")
+    return int(match.group(1)), RATE_UNITS[match.group(2)]
+
+
+def parse_int(name: str, value: str, minimum: int = 0) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r}: expected a whole number") from None
+    if number < minimum:
+        raise ConfigError(f"{name}={value!r}: must be at least {minimum}")
+    return number
 
 
 def from_environment(environ=os.environ) -> dict:
-    env = environ.get("APP_ENV", "development")
     return {
-        "APP_ENV": env,
-        "SECRET_KEY": environ.get("SECRET_KEY"),
+        "APP_ENV": environ.get("APP_ENV", "development"),
+        "SECRET_KEY": environ.get("SECRET_KEY") or None,
         "CONTENT_DIR": environ.get("CONTENT_DIR", str(ROOT / "data")),
         "SITE_URL": environ.get("SITE_URL", "").rstrip("/"),
-        "DATABASE_PATH": environ.get("DATABASE_PATH"),
+        "DATABASE_PATH": environ.get("DATABASE_PATH") or None,
+        "CONTACT_MIN_SECONDS": parse_int("CONTACT_MIN_SECONDS", environ.get("CONTACT_MIN_SECONDS", "3")),
+        "CONTACT_RATE_LIMIT": parse_rate_limit(environ.get("CONTACT_RATE_LIMIT", "5 per hour")),
+        "TRUSTED_PROXIES": parse_int("TRUSTED_PROXIES", environ.get("TRUSTED_PROXIES", "0")),
+        # A request body over 64 KB is refused with 413 before it is read.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        # A contact page left open for hours must still send: tokens last a week.
+        "WTF_CSRF_TIME_LIMIT": 7 * 24 * 3600,
     }
+
+
+def ensure_secret_key(config: dict, instance_path: Path) -> None:
+    """Production must be given SECRET_KEY; development makes one once and keeps it."""
+    if config.get("SECRET_KEY"):
+        return
+    if config["APP_ENV"] == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set. In production it must be: for example "
+            "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        draft = instance_path / f".secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            # link() is atomic and refuses to replace: processes starting together agree on one key.
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    config["SECRET_KEY"] = path.read_text().strip()

@@ -2,8 +2,10 @@
 
 import os
 import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 from werkzeug.serving import make_server
 
@@ -40,8 +42,12 @@ def chromium_launch_args() -> dict:
 
 @contextmanager
 def live_server(app=None):
-    """Serve ``app`` on a free loopback port in a background thread."""
-    app = app or create_app({"TESTING": True})
+    """Serve ``app`` (by default a test app on a throw-away database) on a free loopback port."""
+    if app is None:
+        from tests.conftest import app_settings
+
+        scratch = tempfile.TemporaryDirectory()
+        app = create_app(app_settings(Path(scratch.name)))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

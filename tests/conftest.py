@@ -11,9 +11,22 @@ from tests.browser_support import chromium_launch_args
 DATA = ROOT / "data"
 
 
+def app_settings(tmp_path: Path, **overrides) -> dict:
+    """Settings for a test app on its own database. The abuse traps are off
+    unless a test turns them on."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_PATH": str(tmp_path / "messages.db"),
+        "CONTACT_MIN_SECONDS": 0,
+        "CONTACT_RATE_LIMIT": None,
+        **overrides,
+    }
+
+
 @pytest.fixture
 def app(tmp_path):
-    return create_app({"TESTING": True, "DATABASE_PATH": str(tmp_path / "messages.db")})
+    return create_app(app_settings(tmp_path))
 
 
 @pytest.fixture

@@ -11,12 +11,16 @@ import subprocess
 import pytest
 
 from app.config import ROOT
-from tests.html import PARTIAL
+from tests.html import PARTIAL, soup
 
 VNU = ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"
-PAGES = ["/", "/?tag=python", "/work", "/work?tag=docker", "/work/l1-market-data-engine", "/work/sun-ray-casting", "/nope"]
-FRAGMENTS = ["/?tag=react", "/work?tag=c", "/work/write", "/work/nope"]
-HTMX_ATTRIBUTE = re.compile(r"^Attribute “hx-[a-z:-]+” not allowed on element")
+PAGES = [
+    "/", "/?tag=python", "/work", "/work?tag=docker", "/work/l1-market-data-engine", "/work/sun-ray-casting",
+    "/nope", "/contact", "/contact/thanks?ref=ABCDEFGH",
+]
+FRAGMENTS = ["/?tag=react", "/work?tag=c", "/work/write", "/work/nope", "/contact"]
+INVALID_MESSAGE = {"name": "", "email": "nope", "company": "", "message": "short"}
+HTMX_ATTRIBUTE = re.compile(r"^Attribute “hx-[a-z0-9:-]+” not allowed on element")
 
 
 def as_document(fragment: str) -> str:
@@ -47,6 +51,15 @@ def test_every_page_and_fragment_is_valid_html(client, tmp_path):
     for i, path in enumerate(FRAGMENTS):
         file = tmp_path / f"fragment-{i}.html"
         file.write_text(as_document(client.get(path, headers=PARTIAL).get_data(as_text=True)))
+        files.append(file)
+    # The form as it comes back with errors, as a page and as a fragment.
+    hidden = {i["name"]: i.get("value", "") for i in soup(client.get("/contact")).select("input[type=hidden]")}
+    for name, headers in (("invalid-page", {}), ("invalid-fragment", PARTIAL)):
+        response = client.post("/contact", data={**hidden, **INVALID_MESSAGE}, headers=headers)
+        assert response.status_code == 422
+        body = response.get_data(as_text=True)
+        file = tmp_path / f"{name}.html"
+        file.write_text(body if not headers else as_document(body))
         files.append(file)
     assert check(files) == []
 

@@ -25,17 +25,22 @@
     if (toggle) setExpanded(toggle, event.detail.ctx.response?.status === 200);
   });
 
-  // A failed request (5xx, no network) swaps nothing; say so instead of failing silently.
+  // A response that is not swapped in (any 5xx, and a 413 from the contact form)
+  // would fail silently: show its message instead, or a general one.
   const notice = document.getElementById("notice");
   let noticeTimer;
   const showNotice = (text) => {
     notice.textContent = text;
     clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => { notice.textContent = ""; }, 8000);
+    noticeTimer = setTimeout(() => { notice.textContent = ""; }, 10000);
   };
-  document.addEventListener("htmx:response:error", (event) => {
-    if (event.detail.ctx.response.status >= 500) {
-      showNotice("Sorry, something went wrong on our side. Please try again in a moment.");
+  const alertIn = (html) =>
+    new DOMParser().parseFromString(html || "", "text/html").querySelector("[role=alert]")?.textContent.replace(/\s+/g, " ").trim();
+
+  document.addEventListener("htmx:finally:request", (event) => {
+    const { response, swap, text } = event.detail.ctx;
+    if (response && response.status >= 400 && swap === "none") {
+      showNotice(alertIn(text) || "Sorry, something went wrong on our side. Please try again in a moment.");
     }
   });
   document.addEventListener("htmx:error", (event) => {

@@ -7,13 +7,14 @@ import pytest
 
 from app import create_app
 from tests.browser_support import live_server
+from tests.conftest import app_settings
 
 FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
 
 
 @pytest.fixture(scope="session")
 def browser_app(tmp_path_factory):
-    return create_app({"TESTING": True, "DATABASE_PATH": str(tmp_path_factory.mktemp("db") / "messages.db")})
+    return create_app(app_settings(tmp_path_factory.mktemp("db")))
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ def violations(page) -> list[str]:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("path", ["/", "/work?tag=react", "/work/crypto-exchange", "/work/nope"])
+@pytest.mark.parametrize("path", ["/", "/work?tag=react", "/work/crypto-exchange", "/work/nope", "/contact", "/contact/thanks?ref=ABCDEFGH"])
 def test_pages_have_no_wcag_violations(page, path, scheme):
     page.guard.expect_status(404)
     page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
@@ -53,3 +53,16 @@ def test_axe_does_report_violations(page):
     }""")
     found = " ".join(violations(page))
     assert "color-contrast" in found and "image-alt" in found
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_form_with_errors_has_no_wcag_violations(page, scheme):
+    page.guard.expect_status(422)
+    page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
+    page.goto("/contact")
+    page.locator("#name").fill("Ada")
+    page.locator("#email").fill("ada@localhost")
+    page.locator("#message").fill("A message long enough.")
+    page.locator("#contact-form button").click()
+    expect(page.locator("#email-error")).to_be_visible()
+    assert violations(page) == []

@@ -1,0 +1,158 @@
+"""The contact form: recruiters' messages, stored in SQLite and never silently lost.
+
+Routes: GET/POST /contact (a page, or the form alone for htmx) and
+GET /contact/thanks (where a browser without JavaScript lands after sending).
+"""
+
+import logging
+import re
+import sqlite3
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import BadSignature, TimestampSigner
+
+from ..errors import render_error
+from ..htmx import VARY, wants_fragment
+from . import storage
+from .cli import messages_cli
+from .forms import ContactForm, new_submission_key
+
+bp = Blueprint("contact", __name__)
+csrf = CSRFProtect()
+log = logging.getLogger(__name__)
+
+REFERENCE = re.compile(r"^[A-Z2-7]{8}$")
+
+
+def signer() -> TimestampSigner:
+    return TimestampSigner(current_app.config["SECRET_KEY"], salt="contact-form-rendered-at")
+
+
+def new_form() -> ContactForm:
+    form = ContactForm(formdata=None)
+    form.submission_key.data = new_submission_key()
+    form.rendered_at.data = signer().sign("contact-form").decode()
+    return form
+
+
+def seconds_since_rendered(form: ContactForm) -> float | None:
+    """How long the visitor had the form, or None if the signed time is missing or forged."""
+    clock = signer()
+    try:
+        _, signed_at = clock.unsign(form.rendered_at.data or "", return_timestamp=True)
+    except BadSignature:
+        return None
+    return clock.get_timestamp() - signed_at.timestamp()
+
+
+def looks_automated(form: ContactForm) -> bool:
+    if form.website.data:
+        return True
+    minimum = current_app.config["CONTACT_MIN_SECONDS"]
+    if minimum <= 0:
+        return False
+    age = seconds_since_rendered(form)
+    return age is None or age < minimum
+
+
+def client_ip_hash() -> str:
+    # remote_addr is the socket's peer, or, with TRUSTED_PROXIES set, what
+    # ProxyFix took from that many X-Forwarded-For hops.
+    return storage.hash_ip(request.remote_addr or "unknown", current_app.config["SECRET_KEY"])
+
+
+def respond(template_fragment: str, status: int, **context):
+    """The form (or confirmation) alone for htmx, inside the contact page otherwise."""
+    if wants_fragment():
+        body = render_template(template_fragment, **context)
+    else:
+        body = render_template("contact/page.html", fragment=template_fragment, **context)
+    response = current_app.make_response((body, status))
+    no_store(response)
+    return response
+
+
+def no_store(response):
+    # Every form carries per-visitor tokens: no cache may keep or share it.
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.update(VARY)
+    return response
+
+
+def form_again(form: ContactForm, status: int, notice: str | None = None):
+    return respond("contact/_form.html", status, form=form, notice=notice)
+
+
+@bp.get("/contact")
+def show_form():
+    return respond("contact/_form.html", 200, form=new_form(), notice=None)
+
+
+@bp.post("/contact")
+def submit():
+    form = ContactForm()
+    if not form.validate():
+        return form_again(form, 422)
+
+    status = "spam" if looks_automated(form) else "new"
+    try:
+        stored = storage.store_message(
+            storage.get_db(),
+            form.cleaned(),
+            submission_key=form.submission_key.data,
+            ip_hash=client_ip_hash(),
+            user_agent=request.user_agent.string[:500],
+            status=status,
+            rate_limit=current_app.config["CONTACT_RATE_LIMIT"],
+        )
+    except storage.RateLimited as limited:
+        minutes = max(1, round(limited.retry_after / 60))
+        response = form_again(
+            form,
+            429,
+            f"You have sent several messages in a short time. Please try again in about {minutes} "
+            f"minute{'s' if minutes != 1 else ''}; your text is still here.",
+        )
+        response.headers["Retry-After"] = str(limited.retry_after)
+        return response
+    except sqlite3.Error:
+        log.exception("could not store a contact message")
+        return form_again(
+            form,
+            503,
+            "Your message could not be saved just now. Nothing is lost: your text is still here. "
+            "Please try again in a minute.",
+        )
+
+    if wants_fragment():
+        return respond("contact/_sent.html", 200, reference=stored.reference)
+    return no_store(redirect(url_for("contact.thanks", ref=stored.reference), code=303))
+
+
+@bp.get("/contact/thanks")
+def thanks():
+    reference = request.args.get("ref", "")
+    return respond("contact/_sent.html", 200, reference=reference if REFERENCE.match(reference) else None)
+
+
+def csrf_failed(error: CSRFError):
+    """A missing or expired token: the form again, text kept, with a fresh token."""
+    if request.endpoint != "contact.submit":
+        return render_error(error)
+    form = ContactForm()
+    form.validate()  # fill in the visitor's values and any other problems
+    form.csrf_token.errors = []
+    return form_again(
+        form,
+        400,
+        "This form had expired, so it was not sent. Your text is still here: please send it again.",
+    )
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    storage.init_app(app)
+    app.register_blueprint(bp)
+    app.register_error_handler(CSRFError, csrf_failed)
+    app.cli.add_command(messages_cli)

@@ -1,0 +1,625 @@
+"""`flask messages`: the owner lists, reads, exports and tidies the contact messages."""
+
+import csv
+import datetime
+import io
+import itertools
+import json
+import os
+import time
+
+import pytest
+
+from app.contact import storage
+
+COLUMNS = ["id", "created_at", "name", "email", "company", "message", "status"]
+COMMANDS = ["list", "show", "export", "mark", "delete", "purge", "forget"]
+
+# Text a visitor may send that must reach the owner's files exactly as written.
+HOSTILE = [
+    "=cmd|' /C calc'!A0",
+    "=HYPERLINK(\"http://evil.example\",\"click\")",
+    "<script>alert(1)</script>",
+    "Ünïcødé 😀 中文",
+    "first line\nsecond line\twith a tab",
+    "+441234567890",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\tstarts with a tab",
+    "\rstarts with a carriage return",
+    "line\u2028separator and \"quotes\", commas; 'apostrophes' \\ backslash",
+]
+
+
+def ago(**delta) -> str:
+    """A created_at value, as stored: UTC ISO 8601 to the second."""
+    moment = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(**delta)
+    return moment.isoformat(timespec="seconds")
+
+
+@pytest.fixture
+def add(app):
+    """Store a message as the contact form does, then set when it was received."""
+    keys = itertools.count(1)
+
+    def add(
+        message="Hello, I would like to talk about a backend role.",
+        *,
+        name="Ada Lovelace",
+        email="ada@example.com",
+        company="Analytical Engines",
+        status="new",
+        created_at="2026-11-01T09:00:00+00:00",
+    ) -> int:
+        with app.app_context():
+            db = storage.connect(storage.database_path(app))
+            try:
+                stored = storage.store_message(
+                    db,
+                    {"name": name, "email": email, "company": company, "message": message},
+                    submission_key=f"k{next(keys):022d}",
+                    ip_hash="x",
+                    user_agent="ua",
+                    status=status,
+                    rate_limit=None,
+                )
+                db.execute("UPDATE messages SET created_at = ? WHERE id = ?", [created_at, stored.id])
+            finally:
+                db.conn.close()
+        return stored.id
+
+    return add
+
+
+def stored(app) -> dict[int, dict]:
+    """What is in the database now, by ID."""
+    db = storage.connect(storage.database_path(app))
+    try:
+        return {row["id"]: row for row in db["messages"].rows}
+    finally:
+        db.conn.close()
+
+
+def invoke(runner, *args, **kwargs):
+    return runner.invoke(args=["messages", *args], **kwargs)
+
+
+def stdout(result) -> str:
+    # result.output turns \r\n into \n; exports are checked byte for byte.
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes.decode("utf-8")
+
+
+def export(runner, fmt, *args) -> str:
+    return stdout(invoke(runner, "export", "--format", fmt, *args))
+
+
+def export_json(runner, *args) -> list[dict]:
+    return json.loads(export(runner, "json", *args))
+
+
+def parse_csv(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def listed_ids(result) -> list[int]:
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[:2] == ["ID", "RECEIVED"]
+    return [int(line.split()[0]) for line in lines[1:]]
+
+
+def error_line(result) -> str:
+    """A handled failure: non-zero exit, no traceback, one line saying what is wrong."""
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+# --- list --------------------------------------------------------------------------
+
+
+def test_list_shows_newest_first_as_a_table(runner, add):
+    middle = add(created_at="2026-11-02T09:00:00+00:00")
+    oldest = add(created_at="2026-11-01T09:00:00+00:00")
+    newest = add(created_at="2026-11-03T09:00:00+00:00")
+    result = invoke(runner, "list")
+    assert listed_ids(result) == [newest, middle, oldest]
+
+
+def test_list_breaks_a_tie_in_time_by_newest_id(runner, add):
+    first, second = add(), add()
+    assert listed_ids(invoke(runner, "list")) == [second, first]
+
+
+def test_list_row_shows_when_who_status_and_the_message_on_one_line(runner, add):
+    add("Hi Harsh,\n\nWe are hiring\tfor Rust.", created_at="2026-11-05T14:30:09+00:00")
+    lines = invoke(runner, "list").output.splitlines()
+    assert len(lines) == 2
+    row = lines[1]
+    assert "2026-11-05 14:30:09" in row
+    assert " new " in row
+    assert "Ada Lovelace <ada@example.com>" in row
+    assert row.endswith("Hi Harsh, We are hiring for Rust.")
+
+
+def test_list_cuts_long_senders_and_messages_but_keeps_their_start(runner, add):
+    # A long address or link is one "word"; it must not shrink to a bare ellipsis.
+    address = "recruiting.team.for.platform.engineering@example.com"
+    link = "https://jobs.example.com/" + "x" * 80
+    add(link + " please apply", name="Grace", email=address)
+    row = invoke(runner, "list").output.splitlines()[1]
+    assert "Grace <recruiting.team" in row
+    assert "https://jobs.example.com/xxx" in row
+    assert row.endswith("…")
+    assert "please apply" not in row
+
+
+@pytest.mark.parametrize("limit, expected", [("1", 1), ("2", 2), ("10", 3)])
+def test_list_limit_keeps_the_newest(runner, add, limit, expected):
+    ids = [add(created_at=f"2026-11-0{day}T09:00:00+00:00") for day in (1, 2, 3)]
+    assert listed_ids(invoke(runner, "list", "--limit", limit)) == ids[::-1][:expected]
+
+
+def test_list_never_mixes_in_spam(runner, add):
+    kept = add(status="new")
+    read = add(status="read")
+    spam = add("Buy cheap followers now!!", status="spam")
+    assert sorted(listed_ids(invoke(runner, "list"))) == [kept, read]
+    assert listed_ids(invoke(runner, "list", "--status", "spam")) == [spam]
+
+
+@pytest.mark.parametrize("status", ["new", "read", "spam"])
+def test_list_status_shows_only_that_status(runner, add, status):
+    ids = {s: add(status=s) for s in ("new", "read", "spam")}
+    assert listed_ids(invoke(runner, "list", "--status", status)) == [ids[status]]
+
+
+def test_list_with_nothing_to_show_says_so(runner, add):
+    add(status="spam")
+    result = invoke(runner, "list")
+    assert result.exit_code == 0
+    assert result.output == "No messages.\n"
+
+
+def test_list_does_not_mark_messages_read(runner, app, add):
+    message = add()
+    invoke(runner, "list")
+    assert stored(app)[message]["status"] == "new"
+
+
+@pytest.mark.parametrize("args", [["--limit", "0"], ["--limit", "many"], ["--status", "archived"]])
+def test_list_rejects_bad_options(runner, add, args):
+    add()
+    result = invoke(runner, "list", *args)
+    assert result.exit_code != 0
+    assert "Error: Invalid value for" in error_line(result)
+
+
+# --- show --------------------------------------------------------------------------
+
+
+def test_show_prints_the_whole_message_and_marks_it_read(runner, app, add):
+    text = "Hi Harsh,\n\nWe build exchanges.\n\tWould you talk to us?"
+    message = add(text, name="Grace Hopper", email="grace@example.com", company="Navy",
+                  created_at="2026-11-05T14:30:09+00:00")
+    result = invoke(runner, "show", str(message))
+    assert result.exit_code == 0, result.output
+    assert f"Message {message} " in result.output
+    assert "2026-11-05T14:30:09+00:00" in result.output
+    assert "Grace Hopper <grace@example.com>" in result.output
+    assert "Company:  Navy" in result.output
+    assert text in result.output
+    assert stored(app)[message]["status"] == "read"
+    assert " · new" in result.output.splitlines()[0]  # it says what the status was when opened
+
+
+def test_show_quotes_the_reference_the_sender_was_given(runner, app, add):
+    message = add()
+    key = stored(app)[message]["submission_key"]
+    assert storage.reference_for(key) in invoke(runner, "show", str(message)).output
+
+
+@pytest.mark.parametrize("status", ["read", "spam"])
+def test_show_leaves_read_and_spam_as_they_are(runner, app, add, status):
+    message = add(status=status)
+    assert invoke(runner, "show", str(message)).exit_code == 0
+    assert stored(app)[message]["status"] == status
+
+
+def test_show_leaves_other_messages_unread(runner, app, add):
+    shown, other = add(), add()
+    invoke(runner, "show", str(shown))
+    assert stored(app)[other]["status"] == "new"
+
+
+# --- export ------------------------------------------------------------------------
+
+
+def test_export_json_is_a_list_of_objects_with_exactly_the_public_keys(runner, add):
+    add()
+    records = export_json(runner)
+    assert len(records) == 1
+    assert sorted(records[0]) == sorted(COLUMNS)  # no submission key, IP hash or user agent
+    assert records[0]["name"] == "Ada Lovelace"
+    assert records[0]["created_at"] == "2026-11-01T09:00:00+00:00"
+
+
+def test_export_is_oldest_first(runner, add):
+    later = add(created_at="2026-11-03T09:00:00+00:00")
+    earlier = add(created_at="2026-11-01T09:00:00+00:00")
+    assert [r["id"] for r in export_json(runner)] == [earlier, later]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_export_json_keeps_the_exact_text(runner, add, text):
+    add(text, name=text, company=text, email="ünï@例え.jp")
+    [record] = export_json(runner)
+    assert record["message"] == record["name"] == record["company"] == text
+    assert record["email"] == "ünï@例え.jp"
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_export_ndjson_keeps_the_exact_text_one_record_per_line(runner, add, text):
+    first = add(text, name=text, company=text)
+    second = add("A plain second message.")
+    output = export(runner, "ndjson")
+    assert output.endswith("\n")
+    lines = output[:-1].split("\n")
+    assert len(lines) == 2
+    records = [json.loads(line) for line in lines]
+    assert [r["id"] for r in records] == [first, second]
+    assert records[0]["message"] == records[0]["name"] == records[0]["company"] == text
+    assert all(sorted(r) == sorted(COLUMNS) for r in records)
+
+
+def test_export_json_and_ndjson_hold_the_same_records(runner, add):
+    for text in HOSTILE:
+        add(text)
+    as_json = export_json(runner)
+    # NDJSON lines end at "\n" only: str.splitlines() would also split at the raw U+2028 JSON allows.
+    as_ndjson = [json.loads(line) for line in export(runner, "ndjson").split("\n")[:-1]]
+    assert len(as_json) == len(HOSTILE)
+    assert as_ndjson == as_json
+
+
+def test_export_csv_has_a_header_and_untouched_ordinary_cells(runner, add):
+    message = add("Salary = negotiable; start -> January", company="")
+    rows = parse_csv(export(runner, "csv"))
+    assert rows == [
+        COLUMNS,
+        [str(message), "2026-11-01T09:00:00+00:00", "Ada Lovelace", "ada@example.com", "",
+         "Salary = negotiable; start -> January", "new"],
+    ]
+
+
+@pytest.mark.parametrize("text", [t for t in HOSTILE if t.startswith(("=", "+", "-", "@", "\t", "\r"))])
+def test_export_csv_neutralises_cells_a_spreadsheet_would_run(runner, add, text):
+    add(text, name=text, company=text, email=text[0] + "x@example.com")
+    [header, row] = parse_csv(export(runner, "csv"))
+    cells = dict(zip(header, row))
+    assert cells["message"] == cells["name"] == cells["company"] == "'" + text
+    assert cells["email"] == "'" + text[0] + "x@example.com"
+    assert cells["status"] == "new"
+
+
+@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "Ünïcødé 😀 中文", "first line\nsecond line\twith a tab",
+                                  "a=b", " =not first", "'already quoted"])
+def test_export_csv_keeps_other_text_exactly(runner, add, text):
+    add(text, name=text)
+    [_, row] = parse_csv(export(runner, "csv"))
+    assert row[COLUMNS.index("message")] == row[COLUMNS.index("name")] == text
+
+
+def test_export_csv_is_utf8(runner, add):
+    add("Ünïcødé 😀 中文")
+    result = invoke(runner, "export", "--format", "csv")
+    assert "Ünïcødé 😀 中文".encode("utf-8") in result.stdout_bytes
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "ndjson"])
+def test_export_output_writes_the_file_stdout_would_get(runner, add, tmp_path, fmt):
+    for text in HOSTILE:
+        add(text, name=text)
+    expected = invoke(runner, "export", "--format", fmt).stdout_bytes
+    target = tmp_path / f"messages.{fmt}"
+    result = invoke(runner, "export", "--format", fmt, "--output", str(target))
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == b""
+    assert target.read_bytes() == expected
+    assert "Ünïcødé".encode("utf-8") in expected
+
+
+def test_export_leaves_spam_out_unless_asked(runner, add):
+    kept = add(status="new")
+    read = add(status="read")
+    spam = add(status="spam")
+    assert [r["id"] for r in export_json(runner)] == [kept, read]
+    assert [r["id"] for r in export_json(runner, "--status", "spam")] == [spam]
+    assert [r["id"] for r in export_json(runner, "--status", "read")] == [read]
+    assert len(parse_csv(export(runner, "csv"))) == 3  # header and the two that are not spam
+
+
+@pytest.fixture
+def around_november(add):
+    """Messages at and either side of the day boundaries of 1 and 2 November."""
+    times = [
+        "2026-10-31T23:59:59+00:00",
+        "2026-11-01T00:00:00+00:00",
+        "2026-11-01T12:00:00+00:00",
+        "2026-11-01T23:59:59+00:00",
+        "2026-11-02T00:00:00+00:00",
+    ]
+    return {t: add(created_at=t) for t in times}
+
+
+def exported_times(runner, *args) -> list[str]:
+    return [r["created_at"] for r in export_json(runner, *args)]
+
+
+def test_export_since_is_inclusive(runner, around_november):
+    assert exported_times(runner, "--since", "2026-11-01") == [
+        "2026-11-01T00:00:00+00:00", "2026-11-01T12:00:00+00:00",
+        "2026-11-01T23:59:59+00:00", "2026-11-02T00:00:00+00:00",
+    ]
+
+
+def test_export_until_is_exclusive(runner, around_november):
+    assert exported_times(runner, "--until", "2026-11-01") == ["2026-10-31T23:59:59+00:00"]
+
+
+def test_export_since_and_until_select_one_whole_day(runner, around_november):
+    assert exported_times(runner, "--since", "2026-11-01", "--until", "2026-11-02") == [
+        "2026-11-01T00:00:00+00:00", "2026-11-01T12:00:00+00:00", "2026-11-01T23:59:59+00:00",
+    ]
+
+
+@pytest.mark.parametrize("since", ["2026-11-01T12:00", "2026-11-01T12:00:00Z", "2026-11-01T14:00:00+02:00"])
+def test_export_since_takes_a_time_and_converts_it_to_utc(runner, around_november, since):
+    assert exported_times(runner, "--since", since) == [
+        "2026-11-01T12:00:00+00:00", "2026-11-01T23:59:59+00:00", "2026-11-02T00:00:00+00:00",
+    ]
+
+
+@pytest.fixture
+def clock_not_on_utc():
+    """The owner's machine keeps Indian time (UTC+5:30)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "IST-05:30"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_export_dates_without_a_zone_are_utc_whatever_the_local_clock(runner, around_november, clock_not_on_utc):
+    assert exported_times(runner, "--since", "2026-11-01T12:00", "--until", "2026-11-02") == [
+        "2026-11-01T12:00:00+00:00", "2026-11-01T23:59:59+00:00",
+    ]
+
+
+def test_export_until_at_a_message_time_leaves_that_message_out(runner, around_november):
+    assert exported_times(runner, "--since", "2026-11-01", "--until", "2026-11-01T12:00") == [
+        "2026-11-01T00:00:00+00:00",
+    ]
+
+
+def test_export_dates_and_status_combine(runner, add):
+    add(status="spam", created_at="2026-11-01T09:00:00+00:00")
+    wanted = add(status="spam", created_at="2026-11-05T09:00:00+00:00")
+    add(status="new", created_at="2026-11-05T09:00:00+00:00")
+    assert [r["id"] for r in export_json(runner, "--status", "spam", "--since", "2026-11-02")] == [wanted]
+
+
+@pytest.mark.parametrize("fmt, expected", [("json", "[]\n"), ("ndjson", ""), ("csv", ",".join(COLUMNS) + "\r\n")])
+def test_export_of_nothing_is_still_valid(runner, add, fmt, expected):
+    add(created_at="2026-11-01T09:00:00+00:00")
+    assert export(runner, fmt, "--since", "2027-01-01") == expected
+
+
+def test_export_needs_a_format(runner, add):
+    add()
+    result = invoke(runner, "export")
+    assert "Missing option '--format'" in error_line(result)
+
+
+# --- mark, delete ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("before, flag, after", [
+    ("new", "--read", "read"),
+    ("read", "--unread", "new"),
+    ("new", "--spam", "spam"),
+    ("read", "--spam", "spam"),
+    ("spam", "--not-spam", "new"),
+])
+def test_mark_sets_the_status(runner, app, add, before, flag, after):
+    message, other = add(status=before), add(status=before)
+    result = invoke(runner, "mark", str(message), flag)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Message {message} is now {after}.\n"
+    assert stored(app)[message]["status"] == after
+    assert stored(app)[other]["status"] == before
+
+
+def test_marked_spam_leaves_the_list_and_export_and_not_spam_brings_it_back(runner, add):
+    message = add()
+    invoke(runner, "mark", str(message), "--spam")
+    assert invoke(runner, "list").output == "No messages.\n"
+    assert export_json(runner) == []
+    invoke(runner, "mark", str(message), "--not-spam")
+    assert listed_ids(invoke(runner, "list")) == [message]
+
+
+def test_mark_without_a_flag_changes_nothing(runner, app, add):
+    message = add()
+    result = invoke(runner, "mark", str(message))
+    assert "--read, --unread, --spam or --not-spam" in error_line(result)
+    assert stored(app)[message]["status"] == "new"
+
+
+def test_delete_removes_only_that_message(runner, app, add):
+    gone, kept = add(), add()
+    result = invoke(runner, "delete", str(gone))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Deleted message {gone}.\n"
+    assert list(stored(app)) == [kept]
+
+
+# --- purge -------------------------------------------------------------------------
+
+
+def test_purge_deletes_just_older_and_keeps_just_newer(runner, app, add):
+    old = add(created_at=ago(days=30, minutes=1))
+    old_spam = add(status="spam", created_at=ago(days=400))
+    recent = add(created_at=ago(days=29, hours=23, minutes=59))
+    result = invoke(runner, "purge", "--older-than", "30", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 message(s)." in result.output
+    assert old not in stored(app) and old_spam not in stored(app)
+    assert list(stored(app)) == [recent]
+
+
+def test_purge_asks_first_and_no_deletes_nothing(runner, app, add):
+    ids = [add(created_at=ago(days=90)), add(created_at=ago(days=1))]
+    result = invoke(runner, "purge", "--older-than", "30", input="n\n")
+    assert "Delete 1 message(s) older than 30 days?" in result.output
+    assert result.exit_code != 0  # aborted
+    assert list(stored(app)) == ids
+
+
+def test_purge_asks_first_and_yes_deletes(runner, app, add):
+    old, recent = add(created_at=ago(days=90)), add(created_at=ago(days=1))
+    result = invoke(runner, "purge", "--older-than", "30", input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Delete 1 message(s) older than 30 days?" in result.output
+    assert list(stored(app)) == [recent]
+    assert old not in stored(app)
+
+
+def test_purge_with_nothing_old_enough_asks_nothing(runner, app, add):
+    message = add(created_at=ago(days=1))
+    result = invoke(runner, "purge", "--older-than", "30")
+    assert result.exit_code == 0, result.output
+    assert result.output == "No messages older than 30 days.\n"
+    assert list(stored(app)) == [message]
+
+
+@pytest.mark.parametrize("args", [[], ["--older-than", "-1"], ["--older-than", "a month"]])
+def test_purge_needs_a_sensible_age(runner, app, add, args):
+    message = add(created_at=ago(days=400))
+    error_line(invoke(runner, "purge", "--yes", *args))
+    assert list(stored(app)) == [message]
+
+
+# --- forget ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stored_as, asked_for", [
+    ("ada@example.com", "ada@example.com"),
+    ("Ada@Example.COM", "ada@example.com"),
+    ("ada@example.com", "ADA@EXAMPLE.COM"),
+    ("ada@example.com", "  ada@example.com "),
+    ("Ünï@Example.com", "üNÏ@example.com"),
+])
+def test_forget_erases_every_message_from_the_address_in_any_case(runner, app, add, stored_as, asked_for):
+    add("First.", email=stored_as)
+    add("Second.", email=stored_as.swapcase(), status="spam")
+    others = [add(email="grace@example.com"), add(email="notada@example.com"), add(email="ada@example.org")]
+    result = invoke(runner, "forget", asked_for)
+    assert result.exit_code == 0, result.output
+    assert "Erased 2 message(s)" in result.output
+    assert list(stored(app)) == others
+
+
+def test_forget_an_unknown_address_erases_nothing(runner, app, add):
+    message = add()
+    result = invoke(runner, "forget", "nobody@example.com")
+    assert result.exit_code == 0, result.output
+    assert "Erased 0 message(s)" in result.output
+    assert list(stored(app)) == [message]
+
+
+# --- errors ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["show"], ["mark", "--read"], ["delete"]])
+@pytest.mark.parametrize("message_id", ["42", "0", "99999999999999999999"])
+def test_unknown_id_is_one_clear_error(runner, app, add, command, message_id):
+    existing = add()
+    result = invoke(runner, command[0], message_id, *command[1:])
+    assert error_line(result) == f"Error: no message with ID {message_id}"
+    assert result.output.strip() == f"Error: no message with ID {message_id}"
+    assert stored(app)[existing]["status"] == "new"
+
+
+@pytest.mark.parametrize("command", [["show"], ["mark", "--read"], ["delete"]])
+def test_an_id_must_be_a_number(runner, add, command):
+    add()
+    result = invoke(runner, command[0], "first", *command[1:])
+    assert "'first' is not a valid integer" in error_line(result)
+
+
+@pytest.mark.parametrize("option", ["--since", "--until"])
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "01/11/2026", "2026-11-31", ""])
+def test_a_bad_date_is_one_clear_error(runner, add, tmp_path, option, value):
+    add()
+    target = tmp_path / "out.json"
+    result = invoke(runner, "export", "--format", "json", option, value, "--output", str(target))
+    line = error_line(result)
+    assert option in line
+    assert f"{value!r} is not a date like 2026-11-27" in line
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["list"],
+    ["show", "1"],
+    ["export", "--format", "csv"],
+    ["export", "--format", "json", "--since", "2026-11-01"],
+    ["mark", "1", "--spam"],
+    ["delete", "1"],
+    ["purge", "--older-than", "30", "--yes"],
+    ["forget", "ada@example.com"],
+])
+def test_a_missing_database_is_one_clear_error_and_is_not_created(runner, app, tmp_path, args):
+    missing = tmp_path / "not-yet" / "messages.db"
+    app.config["DATABASE_PATH"] = str(missing)
+    result = invoke(runner, *args)
+    assert error_line(result).startswith(f"Error: no database at {missing} yet")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not missing.exists()
+    assert not missing.parent.exists()
+
+
+# --- help --------------------------------------------------------------------------
+
+
+def test_help_lists_every_command(runner):
+    result = invoke(runner, "--help")
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:")[1]
+    listed = [line.split()[0] for line in commands.strip().splitlines()]
+    assert sorted(listed) == sorted(COMMANDS)
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("list", ["newest first", "--status", "--limit", "spam"]),
+    ("show", ["in full", "read", "MESSAGE_ID"]),
+    ("export", ["CSV", "JSON", "NDJSON", "--format", "--output", "--since", "--until", "--status", "apostrophe"]),
+    ("mark", ["--read", "--unread", "--spam", "--not-spam"]),
+    ("delete", ["Delete one message", "MESSAGE_ID"]),
+    ("purge", ["--older-than", "--yes", "days"]),
+    ("forget", ["EMAIL", "letter case"]),
+])
+def test_each_command_documents_itself(runner, command, expected):
+    result = invoke(runner, command, "--help")
+    assert result.exit_code == 0, result.output
+    for text in expected:
+        assert text in result.output, text
