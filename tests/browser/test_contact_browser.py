@@ -99,14 +99,19 @@ def test_invalid_then_corrected_without_javascript(nojs_page, messages):
     assert messages() == ["Checking the server's own validation."]
 
 
-def test_button_is_disabled_in_flight_and_a_double_click_stores_one(page, messages, monkeypatch):
+@pytest.fixture
+def slow_storage(monkeypatch):
+    """Make each store take a while, so a second click lands while the first is in flight."""
     real_store = storage.store_message
 
     def slow_store(*args, **kwargs):
-        time.sleep(0.8)
+        time.sleep(0.6)
         return real_store(*args, **kwargs)
 
     monkeypatch.setattr(storage, "store_message", slow_store)
+
+
+def test_button_is_disabled_in_flight_and_a_double_click_stores_one(page, messages, slow_storage):
     open_home_form(page)
     fill(page, "Clicked twice, stored once.")
     button = page.locator("#contact-form button")
@@ -116,20 +121,13 @@ def test_button_is_disabled_in_flight_and_a_double_click_stores_one(page, messag
     assert messages() == ["Clicked twice, stored once."]
 
 
-def test_double_submit_without_javascript_stores_one(nojs_page, messages, monkeypatch):
-    real_store = storage.store_message
-
-    def slow_store(*args, **kwargs):
-        time.sleep(0.5)
-        return real_store(*args, **kwargs)
-
-    monkeypatch.setattr(storage, "store_message", slow_store)
+def test_double_submit_without_javascript_stores_one(nojs_page, messages, slow_storage):
     page = nojs_page
     page.goto("/contact")
     fill(page, "Sent twice by an impatient click.")
     page.locator("#contact-form button").dblclick()
     expect(page).to_have_url(re.compile(r"/contact/thanks"))
-    time.sleep(0.6)  # let a second, abandoned request finish on the server too
+    time.sleep(0.7)  # let a second, abandoned request finish on the server too
     assert messages() == ["Sent twice by an impatient click."]
 
 
