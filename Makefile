@@ -1,6 +1,9 @@
 # Two commands set everything up on a fresh machine:
 #   make run    serve the site at http://127.0.0.1:5000 (development)
 #   make test   the whole suite, browser tests included
+# And for a deployment:
+#   make serve  the production server (granian) on 127.0.0.1:8000; HOST, PORT, WORKERS override
+#   make bench  the site against nginx serving the same bytes (BENCHMARKS.md)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,10 +16,13 @@ empty :=
 space := $(empty) $(empty)
 WATCHED := $(subst $(space),:,$(wildcard data/*.toml data/projects/*.toml templates/*.html templates/*/*.html))
 
-.PHONY: run test screenshots browser java clean
+.PHONY: run serve test bench screenshots browser java clean
 
 run: $(RUNTIME)
 	$(BIN)/flask run --debug --extra-files "$(WATCHED)"
+
+serve: $(RUNTIME)
+	APP_ENV=production $(BIN)/python server.py
 
 test: $(DEV) $(VNU) $(AXE) browser java
 	$(BIN)/python -m pytest

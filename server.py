@@ -1,30 +1,51 @@
 """The production server: granian's WSGI workers, configured here.
 
-    make serve                       # 127.0.0.1:8000, one worker per CPU
+    make serve                                  # 127.0.0.1:8000, one worker per CPU
     HOST=0.0.0.0 PORT=8080 WORKERS=4 make serve
 
-Granian was chosen by measurement: see BENCHMARKS.md.
+Granian was chosen by measurement (BENCHMARKS.md). Only this file knows it is
+granian: the app itself is plain WSGI (wsgi:app).
 """
 
 import os
 
 from granian import Granian
-from granian.constants import Interfaces
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
+
+# The app writes the access log itself (app/ops.py: method, path, status,
+# duration and the request id it also sends back), so granian's own is off and
+# every request is one line. Everything goes to standard error, for the
+# service manager or container runtime to collect.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+    "loggers": {
+        name: {"handlers": ["stderr"], "level": "INFO", "propagate": False}
+        for name in ("_granian", "granian.access", "app")
+    },
+}
 
 
 def settings(environ=os.environ) -> dict:
     return {
         "target": "wsgi:app",
         "interface": Interfaces.WSGI,
+        "http": HTTPModes.http1,  # a TLS-terminating proxy or CDN speaks HTTP/2 to browsers
         "address": environ.get("HOST", "127.0.0.1"),
         "port": int(environ.get("PORT", "8000")),
         "workers": int(environ.get("WORKERS") or os.cpu_count() or 1),
+        # A slow client may not hold a worker's connection open forever.
+        "http1_settings": HTTP1Settings(header_read_timeout=10_000),
         # A worker that dies is replaced; the others keep serving meanwhile.
         "respawn_failed_workers": True,
         "respawn_interval": 1.0,
-        # On SIGTERM, workers finish what they are doing; after this long they are killed.
+        # On SIGTERM or SIGINT, workers finish the requests they hold; after 30 s they are killed.
         "workers_kill_timeout": 30,
-        "log_access": True,
+        "log_access": False,
+        "log_dictconfig": LOGGING,
     }
 
 

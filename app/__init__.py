@@ -6,7 +6,7 @@ from flask import Flask
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, contact, errors, rendering
+from . import assets, config, contact, errors, ops, rendering, security
 from .content import load_content
 from .content.cli import content_cli
 from .pages import bp as pages_bp
@@ -17,7 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         template_folder=str(config.ROOT / "templates"),
-        static_folder=str(config.ROOT / "static"),
+        static_folder=None,  # app/assets.py serves static/ from memory, under hashed names
     )
     app.config.from_mapping(config.from_environment())
     if test_config is not None:
@@ -35,6 +35,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(content=content, site=content.site, site_url=app.config["SITE_URL"])
 
     Htmx(app)
+    ops.init_app(app)  # first, so every request is timed and logged, even one refused early
+    security.init_app(app)
+    assets.init_app(app)
     rendering.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages_bp)

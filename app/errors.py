@@ -1,9 +1,14 @@
-"""Error pages in the site's own style: a page, or a fragment for htmx."""
+"""Error pages in the site's own style: a page, or a fragment for htmx.
 
-from flask import Flask, render_template
+No traceback or framework banner ever reaches a visitor; app/ops.py logs it.
+The few distinct error bodies are rendered once, like every other page.
+"""
+
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from .htmx import VARY, wants_fragment
+from .rendering import rendered
 
 TITLES = {
     400: "That request could not be understood",
@@ -14,23 +19,36 @@ TITLES = {
     500: "Something went wrong on our side",
     503: "Temporarily unavailable",
 }
+DESCRIPTIONS = {
+    400: "Please go back and try again.",
+    404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
+    405: "This address only answers to a browser reading it.",
+    413: "Messages are limited to 5,000 characters; please shorten yours and send it again.",
+}
 
 
-def render_error(error: HTTPException):
+def render_error(error: HTTPException) -> Response:
     code = error.code or 500
-    template = "errors/_error.html" if wants_fragment() else "errors/error.html"
-    body = render_template(
-        template,
+    fragment = wants_fragment()
+    # Our own abort() descriptions are written for visitors; werkzeug's defaults are not.
+    description = error.description if code < 500 and error.description != type(error).description else None
+    body = rendered(
+        ("error", code, description or DESCRIPTIONS.get(code), fragment),
+        "errors/_error.html" if fragment else "errors/error.html",
         code=code,
         title=TITLES.get(code, error.name),
-        description=error.description if code < 500 else None,
-    )
-    response = error.get_response()
-    response.set_data(body)
-    response.content_type = "text/html; charset=utf-8"
+        description=description or DESCRIPTIONS.get(code),
+    ).identity
+    response = Response(body, code, content_type="text/html; charset=utf-8")
+    for name, value in error.get_headers():
+        if name.lower() in ("allow", "retry-after"):
+            response.headers[name] = value
+    response.headers["Cache-Control"] = "no-store" if code >= 500 else "public, max-age=0, must-revalidate"
     response.vary.update(VARY)
     return response
 
 
 def init_app(app: Flask) -> None:
+    # HTTPException covers every error status, and Flask wraps any unhandled
+    # exception in InternalServerError (after logging its traceback) before it gets here.
     app.register_error_handler(HTTPException, render_error)

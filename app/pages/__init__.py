@@ -3,7 +3,7 @@
 from flask import Blueprint, Response, abort, current_app, request
 
 from ..content import Content
-from ..rendering import page_or_fragment, rendered
+from ..rendering import cached, page_or_fragment
 
 bp = Blueprint("pages", __name__)
 
@@ -62,11 +62,9 @@ def case_study(slug: str):
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    entry = rendered(("pages.sitemap",), "pages/sitemap.xml")
-    return Response(entry.body, content_type="application/xml; charset=utf-8")
+    return cached(("pages.sitemap",), "pages/sitemap.xml", "application/xml; charset=utf-8")
 
 
 @bp.get("/robots.txt")
 def robots():
-    entry = rendered(("pages.robots",), "pages/robots.txt")
-    return Response(entry.body, content_type="text/plain; charset=utf-8")
+    return cached(("pages.robots",), "pages/robots.txt", "text/plain; charset=utf-8")

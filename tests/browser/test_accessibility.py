@@ -10,6 +10,13 @@ AXE = ROOT / "node_modules/axe-core/axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    # axe is injected as an inline script, which the site's CSP rightly blocks;
+    # every other browser test runs with the CSP enforced.
+    return {**browser_context_args, "bypass_csp": True}
+
+
 def violations(page) -> list[str]:
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `make test`, which installs it with npm ci.")

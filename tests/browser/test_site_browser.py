@@ -245,3 +245,13 @@ def test_print_leaves_out_the_chrome(page):
         assert page.locator(selector).first.evaluate("e => getComputedStyle(e).display") == "none", selector
     expect(page.locator("#hero-title")).to_be_visible()
     expect(page.locator("#project-write .project-problem")).to_be_visible()
+
+
+def test_first_view_budget_in_the_browser(page):
+    finished = []
+    page.on("requestfinished", lambda request: finished.append(request))
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto("/", wait_until="networkidle")
+    sizes = {r.url: r.sizes()["responseBodySize"] for r in finished}
+    assert len(finished) <= 6, sizes
+    assert sum(sizes.values()) <= 40 * 1024, sizes

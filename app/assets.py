@@ -1,0 +1,61 @@
+"""Static files: read once, served from memory under content-hashed names.
+
+``asset_url("css/site.css")`` gives ``/static/css/site.<hash>.css``; that name
+changes whenever the file does, so browsers and CDNs may keep it for a year.
+The plain name still works, with a short cache, for links that cannot know
+the hash (the htmx licence, say).
+"""
+
+import hashlib
+import mimetypes
+from pathlib import Path
+
+from flask import Blueprint, Flask, abort, current_app
+
+from .config import ROOT
+from .encoding import Encoded, encode, respond
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, max-age=300"
+
+bp = Blueprint("assets", __name__)
+
+
+def content_type_of(path: Path) -> str:
+    kind = mimetypes.guess_type(path.name)[0] or "text/plain"
+    return f"{kind}; charset=utf-8" if kind.startswith("text/") or kind.endswith(("javascript", "+xml")) else kind
+
+
+class Assets:
+    def __init__(self, folder: Path):
+        self.hashed_names: dict[str, str] = {}
+        # public name -> (body, content type, cache control)
+        self.files: dict[str, tuple[Encoded, str, str]] = {}
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            name = path.relative_to(folder).as_posix()
+            body = path.read_bytes()
+            digest = hashlib.blake2b(body, digest_size=5).hexdigest()
+            hashed = str(Path(name).with_name(f"{path.stem}.{digest}{path.suffix}"))
+            kind = content_type_of(path)
+            encoded = encode(body, kind)
+            self.hashed_names[name] = hashed
+            self.files[hashed] = (encoded, kind, IMMUTABLE)
+            self.files[name] = (encoded, kind, REVALIDATE)
+
+    def url(self, name: str) -> str:
+        return f"/static/{self.hashed_names[name]}"
+
+
+@bp.get("/static/<path:name>")
+def static_file(name: str):
+    found = current_app.extensions["assets"].files.get(name)
+    if found is None:
+        abort(404)
+    return respond(*found)
+
+
+def init_app(app: Flask) -> None:
+    assets = Assets(ROOT / "static")
+    app.extensions["assets"] = assets
+    app.jinja_env.globals["asset_url"] = assets.url
+    app.register_blueprint(bp)

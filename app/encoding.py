@@ -1,0 +1,56 @@
+"""Bodies compressed once, served in whichever encoding the client accepts.
+
+Pages, fragments and static files never change while the process runs, so
+brotli and gzip are paid once, when a body is first made, never per request.
+Per-visitor responses (the contact form) are not compressed at all: they hold
+a CSRF token next to text the visitor typed, the shape BREACH attacks.
+"""
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+
+import brotli
+from flask import Response, request
+
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/xml", "image/svg+xml")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    identity: bytes
+    br: bytes | None
+    gzip: bytes | None
+    etag: str
+
+    def choose(self) -> tuple[str | None, bytes]:
+        """The best encoding this request accepts, and the body in it."""
+        accepted = request.accept_encodings
+        if self.br is not None and accepted["br"]:
+            return "br", self.br
+        if self.gzip is not None and accepted["gzip"]:
+            return "gzip", self.gzip
+        return None, self.identity
+
+
+def encode(body: bytes, content_type: str) -> Encoded:
+    etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+    if not content_type.startswith(COMPRESSIBLE) or len(body) < 512:
+        return Encoded(body, None, None, etag)
+    br = brotli.compress(body, quality=11)
+    gz = gzip.compress(body, compresslevel=9, mtime=0)
+    return Encoded(body, br if len(br) < len(body) else None, gz if len(gz) < len(body) else None, etag)
+
+
+def respond(encoded: Encoded, content_type: str, cache_control: str) -> Response:
+    """A response from memory: chosen encoding, its own ETag, answered 304 when unchanged."""
+    encoding, body = encoded.choose()
+    response = Response(body, content_type=content_type)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    if encoded.br is not None or encoded.gzip is not None:
+        response.vary.add("Accept-Encoding")
+    # Each encoding is a different byte sequence, so it needs its own strong ETag.
+    response.set_etag(f"{encoded.etag}-{encoding}" if encoding else encoded.etag)
+    response.headers["Cache-Control"] = cache_control
+    return response.make_conditional(request)

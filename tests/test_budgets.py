@@ -1,0 +1,36 @@
+"""Byte budgets: deterministic, so ordinary tests rather than benchmarks.
+
+The first view of / may transfer at most 40 KB compressed, in at most 6
+requests (HTML, CSS, JavaScript, fonts, images); a case-study fragment at most 4 KB.
+"""
+
+import pytest
+
+from tests.html import PARTIAL, soup
+
+FIRST_VIEW_BYTES, FIRST_VIEW_REQUESTS, FRAGMENT_BYTES = 40 * 1024, 6, 4 * 1024
+BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+
+
+def transferred(response) -> int:
+    assert response.status_code == 200
+    return len(response.data)
+
+
+def test_first_view_of_home_fits_the_budget(client):
+    page = client.get("/", headers=BROWSER)
+    html = soup(client.get("/"))
+    subresources = [
+        e.get("href") or e.get("src")
+        for e in html.select("link[rel=stylesheet], link[rel=icon], link[rel=preload], script[src], img[src]")
+    ]
+    sizes = {"/": transferred(page)} | {url: transferred(client.get(url, headers=BROWSER)) for url in subresources}
+    print("first view:", sizes, sum(sizes.values()), "bytes")
+    assert len(sizes) <= FIRST_VIEW_REQUESTS
+    assert sum(sizes.values()) <= FIRST_VIEW_BYTES
+    assert not html.select('link[href*="font"], style')  # no web fonts, no inline styles
+
+
+@pytest.mark.parametrize("slug", ["l1-market-data-engine", "crypto-exchange", "webrtc-video-platform", "write", "sun-ray-casting"])
+def test_case_study_fragment_fits_the_budget(client, slug):
+    assert transferred(client.get(f"/work/{slug}", headers={**PARTIAL, **BROWSER})) <= FRAGMENT_BYTES
