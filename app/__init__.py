@@ -6,7 +6,9 @@ from flask import Flask
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, config, contact, errors, ops, rendering, security
+from . import assets, config, contact, errors, rendering, requestlog, security
+from .health import bp as health_bp
+from .replay import Replay
 from .content import load_content
 from .content.cli import content_cli
 from .pages import bp as pages_bp
@@ -35,12 +37,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(content=content, site=content.site, site_url=app.config["SITE_URL"])
 
     Htmx(app)
-    ops.init_app(app)  # first, so every request is timed and logged, even one refused early
+    requestlog.init_app(app)  # first, so every request is timed and logged, even one refused early
     security.init_app(app)
     assets.init_app(app)
     rendering.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages_bp)
     contact.init_app(app)
+    app.register_blueprint(health_bp)
     app.cli.add_command(content_cli)
+
+    # Outermost: repeat requests for cached pages and files never reach Flask.
+    app.wsgi_app = app.extensions["replay"] = Replay(app.wsgi_app)
     return app

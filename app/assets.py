@@ -10,10 +10,11 @@ import hashlib
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app
+from flask import Blueprint, Flask, abort, current_app, request
 
 from .config import ROOT
 from .encoding import Encoded, encode, respond
+from .replay import REPLAYABLE
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=300"
@@ -51,6 +52,8 @@ def static_file(name: str):
     found = current_app.extensions["assets"].files.get(name)
     if found is None:
         abort(404)
+    if not request.query_string:
+        request.environ[REPLAYABLE] = True
     return respond(*found)
 
 

@@ -6,12 +6,14 @@ Per-visitor responses (the contact form) are not compressed at all: they hold
 a CSRF token next to text the visitor typed, the shape BREACH attacks.
 """
 
+import functools
 import gzip
 import hashlib
 from dataclasses import dataclass
 
 import brotli
 from flask import Response, request
+from werkzeug.http import parse_accept_header
 
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/xml", "image/svg+xml")
 
@@ -23,14 +25,21 @@ class Encoded:
     gzip: bytes | None
     etag: str
 
-    def choose(self) -> tuple[str | None, bytes]:
-        """The best encoding this request accepts, and the body in it."""
-        accepted = request.accept_encodings
-        if self.br is not None and accepted["br"]:
+    def choose(self, accept_encoding: str | None) -> tuple[str | None, bytes]:
+        """The best encoding an Accept-Encoding header allows, and the body in it."""
+        br, gz = accepted_encodings(accept_encoding)
+        if self.br is not None and br:
             return "br", self.br
-        if self.gzip is not None and accepted["gzip"]:
+        if self.gzip is not None and gz:
             return "gzip", self.gzip
         return None, self.identity
+
+
+@functools.lru_cache(maxsize=256)  # a handful of distinct headers come from real browsers
+def accepted_encodings(accept_encoding: str | None) -> tuple[bool, bool]:
+    """(brotli acceptable, gzip acceptable), honouring q=0 and *."""
+    accepted = parse_accept_header(accept_encoding)
+    return bool(accepted["br"]), bool(accepted["gzip"])
 
 
 def encode(body: bytes, content_type: str) -> Encoded:
@@ -44,7 +53,7 @@ def encode(body: bytes, content_type: str) -> Encoded:
 
 def respond(encoded: Encoded, content_type: str, cache_control: str) -> Response:
     """A response from memory: chosen encoding, its own ETag, answered 304 when unchanged."""
-    encoding, body = encoded.choose()
+    encoding, body = encoded.choose(request.headers.get("Accept-Encoding"))
     response = Response(body, content_type=content_type)
     if encoding:
         response.headers["Content-Encoding"] = encoding

@@ -1,6 +1,6 @@
 """Error pages in the site's own style: a page, or a fragment for htmx.
 
-No traceback or framework banner ever reaches a visitor; app/ops.py logs it.
+No traceback or framework banner ever reaches a visitor: Flask logs it.
 The few distinct error bodies are rendered once, like every other page.
 """
 

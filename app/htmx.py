@@ -4,20 +4,23 @@ htmx-flask predates htmx 4, so ``HX-Request-Type`` is read here directly.
 """
 
 from flask import request
+from htmx_flask.requests import HtmxHeaders
 
 # Every response whose body depends on these headers names them in Vary, so
 # no cache ever hands a fragment to a visitor who asked for a page.
 VARY = ("HX-Request", "HX-Request-Type", "HX-History-Restore-Request")
 
 
-def wants_fragment() -> bool:
+def fragment_requested(headers) -> bool:
     """True for an htmx request that swaps part of the page.
 
     A history restore (htmx 4 re-fetches the page on back/forward) and a
     request that targets the whole body (``HX-Request-Type: full``) get the page.
+    Takes any headers mapping, so app/replay.py decides exactly as Flask does.
     """
-    return (
-        bool(request.htmx)
-        and not request.htmx.history_restore_request
-        and request.headers.get("HX-Request-Type") != "full"
-    )
+    htmx = HtmxHeaders(headers)
+    return bool(htmx) and not htmx.history_restore_request and headers.get("HX-Request-Type") != "full"
+
+
+def wants_fragment() -> bool:
+    return fragment_requested(request.headers)

@@ -6,10 +6,11 @@ bounded (endpoint, a known slug or tag, page or fragment), never raw URLs, so
 odd query strings cannot grow the cache. A page request does no template work.
 """
 
-from flask import Flask, Response, current_app, render_template
+from flask import Flask, Response, current_app, render_template, request
 
 from .encoding import Encoded, encode, respond
 from .htmx import VARY, wants_fragment
+from .replay import REPLAYABLE
 
 HTML = "text/html; charset=utf-8"
 # Browsers revalidate every time (a cheap 304 thanks to the ETag); a shared
@@ -30,14 +31,18 @@ def rendered(key: tuple, template: str, content_type: str = HTML, **context) -> 
     return entry
 
 
-def cached(key: tuple, template: str, content_type: str, **context) -> Response:
+def cached(key: tuple, template: str, content_type: str, canonical_query: str = "", **context) -> Response:
+    """A rendered body from memory. At its canonical URL the answer may also be
+    kept by app/replay.py; other spellings (?utm_source=…) are served, not kept."""
+    if request.query_string.decode("latin-1") == canonical_query:
+        request.environ[REPLAYABLE] = True
     return respond(rendered(key, template, content_type, **context), content_type, PAGE_CACHE_CONTROL)
 
 
-def page_or_fragment(key: tuple, page: str, fragment: str, **context) -> Response:
+def page_or_fragment(key: tuple, page: str, fragment: str, canonical_query: str = "", **context) -> Response:
     """The full page, or for an htmx partial request the fragment, from memory."""
     as_fragment = wants_fragment()
     template = fragment if as_fragment else page
-    response = cached((*key, as_fragment), template, HTML, as_fragment=as_fragment, **context)
+    response = cached((*key, as_fragment), template, HTML, canonical_query, as_fragment=as_fragment, **context)
     response.vary.update(VARY)
     return response

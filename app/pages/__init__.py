@@ -28,6 +28,7 @@ def work_list(endpoint: str, page: str) -> Response:
         (endpoint, tag),
         page,
         "pages/_work_list.html",
+        canonical_query=f"tag={tag}" if tag else "",
         tag=content().tags.get(tag),
         projects=content().projects_tagged(tag),
         filter_endpoint=endpoint,
