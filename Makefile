@@ -16,7 +16,7 @@ empty :=
 space := $(empty) $(empty)
 WATCHED := $(subst $(space),:,$(wildcard data/*.toml data/projects/*.toml templates/*.html templates/*/*.html))
 
-.PHONY: run serve test bench screenshots browser java clean
+.PHONY: run serve test bench bench-tools screenshots browser java clean
 
 run: $(RUNTIME)
 	$(BIN)/flask run --debug --extra-files "$(WATCHED)"
@@ -26,6 +26,9 @@ serve: $(RUNTIME)
 
 test: $(DEV) $(VNU) $(AXE) browser java
 	$(BIN)/python -m pytest
+
+bench: $(RUNTIME) bench-tools
+	scripts/bench.sh
 
 screenshots: $(DEV) browser
 	$(BIN)/python scripts/screenshots.py
@@ -52,6 +55,12 @@ browser:
 	@if [ -n "$$CHROMIUM_PATH" ] || command -v chromium >/dev/null; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: install Debian's 'chromium' package, or set CHROMIUM_PATH to a Chromium executable." >&2; exit 1; fi
+
+# The benchmark's load generator and its static-file baseline.
+bench-tools:
+	@if command -v wrk >/dev/null && command -v nginx >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null; \
+	else echo "make bench needs wrk and nginx: install Debian's 'wrk' and 'nginx-light' packages." >&2; exit 1; fi
 
 # The Nu HTML Checker runs on Java.
 java:
