@@ -14,7 +14,13 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.browser_support import chromium_launch_args, live_server  # noqa: E402
 
-PAGES = {"home": "/", "work-python": "/work?tag=python", "case-study": "/work/l1-market-data-engine", "not-found": "/work/nope"}
+PAGES = {
+    "home": "/",
+    "work-python": "/work?tag=python",
+    "case-study": "/work/l1-market-data-engine",
+    "contact": "/contact",
+    "not-found": "/work/nope",
+}
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 

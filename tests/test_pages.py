@@ -148,13 +148,21 @@ def test_filter_links_work_without_javascript(client):
     assert link["href"] == "/work?tag=react#work"
 
 
-@pytest.mark.parametrize("path", ["/?tag=cobol", "/work?tag=cobol", "/?tag=Python", "/work/nope", "/nope"])
-def test_unknown_tags_slugs_and_paths_are_styled_404s(client, path):
+@pytest.mark.parametrize("path, explanation", [
+    ("/?tag=cobol", "No project uses the technology “cobol”."),
+    ("/work?tag=cobol", "No project uses the technology “cobol”."),
+    ("/?tag=Python", "No project uses the technology “Python”."),
+    ("/work/nope", "There is no case study at this address."),
+    ("/nope", "There is nothing at this address."),
+])
+def test_unknown_tags_slugs_and_paths_are_styled_404s(client, path, explanation):
     response = client.get(path)
     assert response.status_code == 404
     page = soup(response)
     assert page.select_one("header.site-header")  # the site's own page, not a bare error
     assert page.h1.get_text() == "Page not found"
+    assert explanation in page.select_one("main").get_text()
+    assert "Software Engineer. Building software" not in page.select_one("main").get_text()
 
 
 def test_head_has_seo_and_social_tags(client):

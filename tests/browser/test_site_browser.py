@@ -255,3 +255,19 @@ def test_first_view_budget_in_the_browser(page):
     sizes = {r.url: r.sizes()["responseBodySize"] for r in finished}
     assert len(finished) <= 6, sizes
     assert sum(sizes.values()) <= 40 * 1024, sizes
+
+
+def test_the_guard_catches_csp_violations(context, base_url):
+    # The CSP is enforced in every browser test; a violation is a console error, so it fails the test.
+    from tests.browser.conftest import guarded_page
+
+    page = guarded_page(context, base_url)
+    page.goto("/")
+    page.evaluate("""() => {
+        const script = document.createElement('script');
+        script.textContent = 'window.inlineRan = true';
+        document.body.append(script);
+    }""")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.inlineRan") is None  # blocked
+    assert any("Content Security Policy" in p for p in page.guard.problems)
