@@ -7,11 +7,11 @@ from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets, config, contact, errors, rendering, requestlog, security
-from .health import bp as health_bp
-from .replay import Replay
 from .content import load_content
 from .content.cli import content_cli
+from .health import bp as health_bp
 from .pages import bp as pages_bp
+from .replay import Replay
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -30,26 +30,37 @@ def content_type_of(path: Path) -> str:
 class Assets:
     def __init__(self, folder: Path):
         self.hashed_names: dict[str, str] = {}
-        # public name -> (body, content type, cache control)
-        self.files: dict[str, tuple[Encoded, str, str]] = {}
+        # public name (hashed or plain) -> (file name, cache control)
+        self.routes: dict[str, tuple[str, str]] = {}
+        self.bodies: dict[str, tuple[bytes, str]] = {}  # file name -> (bytes, content type)
+        self.encoded: dict[str, Encoded] = {}  # file name -> compressed on first request
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             name = path.relative_to(folder).as_posix()
             body = path.read_bytes()
             digest = hashlib.blake2b(body, digest_size=5).hexdigest()
             hashed = str(Path(name).with_name(f"{path.stem}.{digest}{path.suffix}"))
-            kind = content_type_of(path)
-            encoded = encode(body, kind)
             self.hashed_names[name] = hashed
-            self.files[hashed] = (encoded, kind, IMMUTABLE)
-            self.files[name] = (encoded, kind, REVALIDATE)
+            self.bodies[name] = (body, content_type_of(path))
+            self.routes[hashed] = (name, IMMUTABLE)
+            self.routes[name] = (name, REVALIDATE)
 
     def url(self, name: str) -> str:
         return f"/static/{self.hashed_names[name]}"
 
+    def find(self, public_name: str) -> tuple[Encoded, str, str] | None:
+        route = self.routes.get(public_name)
+        if route is None:
+            return None
+        name, cache_control = route
+        body, kind = self.bodies[name]
+        # Compressed once, on first use, so starting the app stays cheap.
+        encoded = self.encoded.get(name) or self.encoded.setdefault(name, encode(body, kind))
+        return encoded, kind, cache_control
+
 
 @bp.get("/static/<path:name>")
 def static_file(name: str):
-    found = current_app.extensions["assets"].files.get(name)
+    found = current_app.extensions["assets"].find(name)
     if found is None:
         abort(404)
     if not request.query_string:

@@ -82,6 +82,8 @@ class Replay:
         finally:
             getattr(chunks, "close", lambda: None)()
         headers = [(k, v) for k, v in answered["headers"] if k.lower() not in PER_REQUEST]
+        if any(k.lower() == "set-cookie" for k, _ in headers):
+            return [body]  # something per-visitor slipped in: never hand it to anyone else
         etag = next(v for k, v in headers if k.lower() == "etag").strip('"')
         self.kept[key] = (etag, headers, body)
         return [body]

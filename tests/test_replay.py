@@ -113,3 +113,16 @@ def test_replayed_requests_are_logged_with_their_id(client, caplog):
     assert response.headers["X-Request-ID"] == "edge-7"
     assert [r.getMessage() for r in caplog.records if r.name == "app.requests"][0].startswith("GET /work 200 ")
     assert caplog.records[-1].getMessage().endswith("id=edge-7")
+
+
+def test_an_answer_that_sets_a_cookie_is_never_kept(app, client):
+    from flask import session
+
+    @app.after_request
+    def touch_session(response):
+        session["seen"] = True  # as a future bug might
+        return response
+
+    client.get("/work")
+    client.get("/work")
+    assert app.extensions["replay"].kept == {}
