@@ -62,7 +62,7 @@ def client_ip_hash() -> str:
     return storage.hash_ip(request.remote_addr or "unknown", current_app.config["SECRET_KEY"])
 
 
-def respond(template_fragment: str, status: int, **context):
+def contact_response(template_fragment: str, status: int, **context):
     """The form (or confirmation) alone for htmx, inside the contact page otherwise."""
     if wants_fragment():
         body = render_template(template_fragment, **context)
@@ -81,12 +81,12 @@ def no_store(response):
 
 
 def form_again(form: ContactForm, status: int, notice: str | None = None):
-    return respond("contact/_form.html", status, form=form, notice=notice)
+    return contact_response("contact/_form.html", status, form=form, notice=notice)
 
 
 @bp.get("/contact")
 def show_form():
-    return respond("contact/_form.html", 200, form=new_form(), notice=None)
+    return contact_response("contact/_form.html", 200, form=new_form(), notice=None)
 
 
 @bp.post("/contact")
@@ -126,14 +126,14 @@ def submit():
         )
 
     if wants_fragment():
-        return respond("contact/_sent.html", 200, reference=stored.reference)
+        return contact_response("contact/_sent.html", 200, reference=stored.reference)
     return no_store(redirect(url_for("contact.thanks", ref=stored.reference), code=303))
 
 
 @bp.get("/contact/thanks")
 def thanks():
     reference = request.args.get("ref", "")
-    return respond("contact/_sent.html", 200, reference=reference if REFERENCE.match(reference) else None)
+    return contact_response("contact/_sent.html", 200, reference=reference if REFERENCE.match(reference) else None)
 
 
 def csrf_failed(error: CSRFError):
