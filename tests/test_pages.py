@@ -206,7 +206,8 @@ def test_sitemap_lists_every_page(client):
     assert response.content_type == "application/xml; charset=utf-8"
     namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     locs = [loc.text for loc in ElementTree.fromstring(response.data).findall("s:url/s:loc", namespace)]
-    assert len(locs) == 2 + 5
+    assert len(locs) == 3 + 5
+    assert "http://127.0.0.1:5000/contact" in locs
     assert "http://127.0.0.1:5000/work/sun-ray-casting" in locs
 
 
