@@ -1,14 +1,15 @@
 """Error pages in the site's own style: a page, or a fragment for htmx.
 
 No traceback or framework banner ever reaches a visitor: Flask logs it.
-The few distinct error bodies are rendered once, like every other page.
+Unlike pages, error bodies are rendered per request: some quote what the
+visitor asked for (an unknown tag), and caching those would let anyone grow
+the cache without bound.
 """
 
-from flask import Flask, Response
+from flask import Flask, Response, render_template
 from werkzeug.exceptions import HTTPException
 
 from .htmx import VARY, wants_fragment
-from .rendering import rendered
 
 TITLES = {
     400: "That request could not be understood",
@@ -32,13 +33,12 @@ def render_error(error: HTTPException) -> Response:
     fragment = wants_fragment()
     # Our own abort() descriptions are written for visitors; werkzeug's defaults are not.
     description = error.description if code < 500 and error.description != type(error).description else None
-    body = rendered(
-        ("error", code, description or DESCRIPTIONS.get(code), fragment),
+    body = render_template(
         "errors/_error.html" if fragment else "errors/error.html",
         code=code,
         title=TITLES.get(code, error.name),
         description=description or DESCRIPTIONS.get(code),
-    ).identity
+    )
     response = Response(body, code, content_type="text/html; charset=utf-8")
     for name, value in error.get_headers():
         if name.lower() in ("allow", "retry-after"):

@@ -301,3 +301,12 @@ def test_a_proxys_request_id_is_kept_and_a_bad_one_replaced(client):
     assert client.get("/", headers={"X-Request-ID": "edge-42.a_b"}).headers["X-Request-ID"] == "edge-42.a_b"
     replaced = client.get("/", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", replaced)
+
+
+def test_unknown_addresses_do_not_grow_any_cache(app, client):
+    client.get("/")
+    sizes = len(app.extensions["rendered"]), len(app.extensions["replay"].kept)
+    for i in range(30):
+        assert client.get(f"/?tag=made-up-{i}").status_code == 404
+        assert client.get(f"/work/made-up-{i}", headers=PARTIAL).status_code == 404
+    assert (len(app.extensions["rendered"]), len(app.extensions["replay"].kept)) == sizes
