@@ -63,22 +63,15 @@ def email_address(form, field):
         raise ValidationError(f"Please check this address: {error}") from None
 
 
+def one_line_field(label: str, name: str, described_as: str, *more_checks) -> StringField:
+    checks = [no_control_characters(single_line=True), length(name, described_as), *more_checks]
+    return StringField(label, filters=[trimmed], validators=checks)
+
+
 class ContactForm(FlaskForm):
-    name = StringField(
-        "Name",
-        filters=[trimmed],
-        validators=[no_control_characters(single_line=True), length("name", "name")],
-    )
-    email = StringField(
-        "E-mail",
-        filters=[trimmed],
-        validators=[no_control_characters(single_line=True), length("email", "e-mail address"), email_address],
-    )
-    company = StringField(
-        "Company",
-        filters=[trimmed],
-        validators=[no_control_characters(single_line=True), length("company", "company")],
-    )
+    name = one_line_field("Name", "name", "name")
+    email = one_line_field("E-mail", "email", "e-mail address", email_address)
+    company = one_line_field("Company", "company", "company")
     message = TextAreaField(
         "Message",
         filters=[normalise_newlines, trimmed],
