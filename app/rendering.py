@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     app.extensions["rendered"] = {}
 
 
-def rendered(key: tuple, template: str, content_type: str = HTML, **context) -> Encoded:
+def rendered(key: tuple, template: str, content_type: str, **context) -> Encoded:
     cache: dict = current_app.extensions["rendered"]
     entry = cache.get(key)
     if entry is None:

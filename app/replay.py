@@ -40,7 +40,8 @@ def replay_key(environ) -> tuple:
 class Replay:
     def __init__(self, wsgi_app):
         self.wsgi_app = wsgi_app
-        self.kept: dict[tuple, tuple[str, list, bytes]] = {}  # key -> (etag, headers, body)
+        # key -> (etag, headers of the 200, headers of a 304, body)
+        self.kept: dict[tuple, tuple[str, list, list, bytes]] = {}
 
     def __call__(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
@@ -56,11 +57,11 @@ class Replay:
 
     def answer(self, kept, method, environ, start_response):
         started = time.perf_counter()
-        etag, headers, body = kept
+        etag, headers, not_modified_headers, body = kept
         rid = request_id(environ.get("HTTP_X_REQUEST_ID"))
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and parse_etags(if_none_match).contains_weak(etag):
-            status, headers, body = 304, [h for h in headers if h[0] != "Content-Length"], b""
+            status, headers, body = 304, not_modified_headers, b""
         else:
             status = 200
         start_response("304 Not Modified" if status == 304 else "200 OK", [*headers, ("X-Request-ID", rid)])
@@ -85,5 +86,6 @@ class Replay:
         if any(k.lower() == "set-cookie" for k, _ in headers):
             return [body]  # something per-visitor slipped in: never hand it to anyone else
         etag = next(v for k, v in headers if k.lower() == "etag").strip('"')
-        self.kept[key] = (etag, headers, body)
+        not_modified_headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        self.kept[key] = (etag, headers, not_modified_headers, body)
         return [body]

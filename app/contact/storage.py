@@ -142,7 +142,6 @@ def heartbeat(db: Database) -> None:
 class Stored:
     id: int
     reference: str
-    created: bool  # False when the submission key had already been stored
 
 
 def reference_for(submission_key: str) -> str:
@@ -190,7 +189,7 @@ def store_message(
         ).fetchone()
         if existing:
             db.execute("ROLLBACK")
-            return Stored(existing[0], reference_for(submission_key), created=False)
+            return Stored(existing[0], reference_for(submission_key))  # already stored: same answer
         now = datetime.datetime.now(datetime.timezone.utc)
         if rate_limit:
             count, seconds = rate_limit
@@ -223,4 +222,4 @@ def store_message(
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return Stored(cursor.lastrowid, reference_for(submission_key), created=True)
+    return Stored(cursor.lastrowid, reference_for(submission_key))

@@ -39,18 +39,18 @@ class Fields:
     def __init__(self, data: dict, file: str, errors: list[str], prefix: str = ""):
         self.data, self.file, self.errors, self.prefix = data, file, errors, prefix
 
-    def _error(self, key: str, problem: str) -> None:
+    def error(self, key: str, problem: str) -> None:
         self.errors.append(f"{self.file}: {self.prefix}{key}: {problem}")
 
     def _get(self, key: str, kind: type, kind_name: str, optional: bool):
         if key not in self.data:
             if not optional:
-                self._error(key, "missing")
+                self.error(key, "missing")
             return None
         value = self.data[key]
         # bool is an int in Python; a figure of `true` is a mistake, not 1.
         if not isinstance(value, kind) or isinstance(value, bool):
-            self._error(key, f"must be {kind_name}, found {type(value).__name__}")
+            self.error(key, f"must be {kind_name}, found {type(value).__name__}")
             return None
         return value
 
@@ -59,22 +59,22 @@ class Fields:
         if value is None:
             return ""
         if not value.strip() and not optional:
-            self._error(key, "is empty")
+            self.error(key, "is empty")
         return value.strip()
 
     def texts(self, key: str) -> tuple[str, ...]:
         values = self._get(key, list, "a list of text", False) or []
         if not values and key in self.data:
-            self._error(key, "is empty")
+            self.error(key, "is empty")
         for i, value in enumerate(values):
             if not isinstance(value, str) or not value.strip():
-                self._error(f"{key}[{i}]", "must be non-empty text")
+                self.error(f"{key}[{i}]", "must be non-empty text")
         return tuple(v.strip() for v in values if isinstance(v, str))
 
     def integer(self, key: str, *, optional: bool = False) -> int | None:
         value = self._get(key, int, "a whole number", optional)
         if value is not None and value < 0:
-            self._error(key, "must not be negative")
+            self.error(key, "must not be negative")
         return value
 
     def table(self, key: str) -> "Fields":
@@ -84,7 +84,7 @@ class Fields:
     def tables(self, key: str) -> list["Fields"]:
         values = self._get(key, list, "a list of tables", False) or []
         if not values and key in self.data:
-            self._error(key, "is empty")
+            self.error(key, "is empty")
         return [
             Fields(v if isinstance(v, dict) else {}, self.file, self.errors, f"{self.prefix}{key}[{i}].")
             for i, v in enumerate(values)
@@ -106,7 +106,7 @@ def highlight_snippet(code: str, language: str, fields: Fields) -> Markup:
     try:
         lexer = get_lexer_by_name(language)
     except ClassNotFound:
-        fields._error("snippet_language", f"unknown language {language!r}")
+        fields.error("snippet_language", f"unknown language {language!r}")
         return Markup()
     # nowrap: the template owns the <pre><code>; classes, not inline styles, keep the CSP strict.
     return Markup(highlight(code.strip("\n"), lexer, HtmlFormatter(nowrap=True)).rstrip("\n"))
@@ -116,7 +116,7 @@ def load_project(path: Path, errors: list[str]) -> Project:
     fields = Fields(read_toml(path, errors), str(path), errors)
     slug = fields.text("slug")
     if slug and not SLUG.match(slug):
-        fields._error("slug", "must be lowercase letters, digits and single hyphens")
+        fields.error("slug", "must be lowercase letters, digits and single hyphens")
     stack = tuple(Tag(name, tag_slug(name)) for name in fields.texts("stack"))
     return Project(
         slug=slug,
@@ -172,7 +172,7 @@ def load_site(path: Path, project_count: int, errors: list[str], missing: list[s
         if kind == "email":
             href = href if href.startswith("mailto:") else f"mailto:{href}"
         elif not href.startswith("https://"):
-            links._error(kind, "must be an https:// address")
+            links.error(kind, "must be an https:// address")
         site_links.append(Link(kind, label, href))
 
     url = identity.text("url", optional=True).rstrip("/")
