@@ -1,11 +1,14 @@
 import os
 import shutil
+import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from app import create_app
 from app.config import ROOT
+from app.contact import storage
 from tests.browser_support import chromium_launch_args
 
 DATA = ROOT / "data"
@@ -37,6 +40,19 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@contextmanager
+def database_locked(app, monkeypatch):
+    """Another connection holds the database exclusively; ours give up after 50 ms, not 5 s."""
+    monkeypatch.setattr(storage, "BUSY_TIMEOUT_SECONDS", 0.05)
+    blocker = sqlite3.connect(storage.database_path(app), isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
 
 
 @pytest.fixture

@@ -15,3 +15,8 @@ def text(response) -> str:
 
 def project_titles(response) -> list[str]:
     return [h.get_text(strip=True) for h in soup(response).select(".project .project-title")]
+
+
+def hidden_fields(response) -> dict:
+    """The contact form's hidden fields (CSRF token, submission key, signed time), as a browser would send them."""
+    return {i["name"]: i.get("value", "") for i in soup(response).select('#contact-form input[type="hidden"]')}

@@ -12,16 +12,15 @@ from itsdangerous import TimestampSigner
 
 from app import create_app
 from app.contact import storage
-from tests.conftest import app_settings
-from tests.html import PARTIAL, soup, text
+from tests.conftest import app_settings, database_locked
+from tests.html import PARTIAL, hidden_fields, soup, text
 
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines", "message": "Hello, let us build something."}
 
 
 def form_fields(client, headers=None) -> dict:
     """The hidden fields of a freshly rendered form (token, key, signed time)."""
-    page = soup(client.get("/contact", headers=headers or {}))
-    return {i["name"]: i.get("value", "") for i in page.select('#contact-form input[type="hidden"]')}
+    return hidden_fields(client.get("/contact", headers=headers or {}))
 
 
 def send(client, headers=None, **fields):
@@ -235,7 +234,7 @@ def test_invalid_input_with_htmx_is_a_422_fragment(client):
 def test_a_corrected_form_keeps_its_key_and_time(client):
     fields = form_fields(client)
     response = client.post("/contact", data={**fields, **VALID, "message": "short"})
-    again = {i["name"]: i.get("value", "") for i in soup(response).select('#contact-form input[type="hidden"]')}
+    again = hidden_fields(response)
     assert again["submission_key"] == fields["submission_key"]
     assert again["rendered_at"] == fields["rendered_at"]
 
@@ -267,7 +266,7 @@ def test_missing_token_is_a_400_with_the_form_and_text_kept(app, client):
     assert page.select_one('input[name="csrf_token"]')["value"]
     assert rows(app) == []
     # The fresh token works.
-    again = {i["name"]: i.get("value", "") for i in page.select('#contact-form input[type="hidden"]')}
+    again = hidden_fields(response)
     assert client.post("/contact", data={**again, **VALID}).status_code == 303
 
 
@@ -433,15 +432,8 @@ def test_a_repeated_submission_is_not_limited(limited_app):
 # --- when the database cannot take it ------------------------------------------------
 
 def test_a_locked_database_is_a_503_with_the_text_kept(app, client, monkeypatch, caplog):
-    monkeypatch.setattr(storage, "BUSY_TIMEOUT_SECONDS", 0.05)
-    blocker = sqlite3.connect(storage.database_path(app), isolation_level=None)
-    blocker.execute("BEGIN EXCLUSIVE")
-    try:
-        with caplog.at_level(logging.ERROR):
-            response = send(client, message="Please do not lose this message.")
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
+    with database_locked(app, monkeypatch), caplog.at_level(logging.ERROR):
+        response = send(client, message="Please do not lose this message.")
     assert response.status_code == 503
     assert "could not be saved" in soup(response).select_one('[role="alert"]').get_text()
     assert soup(response).select_one("#message").get_text() == "Please do not lose this message."

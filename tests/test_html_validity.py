@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from app.config import ROOT
-from tests.html import PARTIAL, soup
+from tests.html import PARTIAL, hidden_fields
 
 VNU = ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"
 PAGES = [
@@ -53,7 +53,7 @@ def test_every_page_and_fragment_is_valid_html(client, tmp_path):
         file.write_text(as_document(client.get(path, headers=PARTIAL).get_data(as_text=True)))
         files.append(file)
     # The form as it comes back with errors, as a page and as a fragment.
-    hidden = {i["name"]: i.get("value", "") for i in soup(client.get("/contact")).select("input[type=hidden]")}
+    hidden = hidden_fields(client.get("/contact"))
     for name, headers in (("invalid-page", {}), ("invalid-fragment", PARTIAL)):
         response = client.post("/contact", data={**hidden, **INVALID_MESSAGE}, headers=headers)
         assert response.status_code == 422

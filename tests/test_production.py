@@ -9,9 +9,8 @@ import brotli
 import pytest
 
 from app import create_app
-from app.contact import storage
-from tests.conftest import app_settings
-from tests.html import PARTIAL, soup
+from tests.conftest import app_settings, database_locked
+from tests.html import PARTIAL, hidden_fields, soup
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -48,7 +47,7 @@ def assert_secure(response):
 
 
 def contact_fields(client):
-    return {i["name"]: i.get("value", "") for i in soup(client.get("/contact")).select("input[type=hidden]")}
+    return hidden_fields(client.get("/contact"))
 
 
 MESSAGE = {"name": "Ada", "email": "ada@example.com", "company": "", "message": "Hello there, Harsh."}
@@ -265,16 +264,8 @@ def test_healthz_ok_when_the_database_is_writable(client):
 
 
 def test_healthz_503_when_the_database_is_not_writable(app, client, monkeypatch):
-    monkeypatch.setattr(storage, "BUSY_TIMEOUT_SECONDS", 0.05)
-    import sqlite3
-
-    blocker = sqlite3.connect(storage.database_path(app), isolation_level=None)
-    blocker.execute("BEGIN EXCLUSIVE")
-    try:
+    with database_locked(app, monkeypatch):
         response = client.get("/healthz")
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     assert response.status_code == 503
     assert response.json == {"status": "unavailable", "database": "not writable"}
     assert client.get("/healthz").status_code == 200  # and back once it can write
