@@ -6,9 +6,7 @@ from flask import Flask
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, config, contact, errors, rendering, requestlog, security
-from .content import load_content
-from .content.cli import content_cli
+from . import assets, config, contact, content, development, errors, rendering, requestlog, security
 from .health import bp as health_bp
 from .pages import bp as pages_bp
 from .replay import Replay
@@ -29,12 +27,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    # Content is static per deploy: read and validated once, here, so a
-    # mistake in data/ stops start-up instead of failing a visitor's request.
-    content = load_content(Path(app.config["CONTENT_DIR"]))
-    app.extensions["content"] = content
-    app.config["SITE_URL"] = app.config["SITE_URL"] or content.site.url or "http://127.0.0.1:5000"
-    app.jinja_env.globals.update(content=content, site=content.site, site_url=app.config["SITE_URL"])
+    # Content is static per deploy: read and validated once, here; in production
+    # a mistake in data/ stops start-up instead of failing a visitor's request.
+    content.init_app(app)
 
     Htmx(app)
     requestlog.init_app(app)  # first, so every request is timed and logged, even one refused early
@@ -45,8 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     contact.init_app(app)
     app.register_blueprint(health_bp)
-    app.cli.add_command(content_cli)
 
     # Outermost: repeat requests for cached pages and files never reach Flask.
     app.wsgi_app = app.extensions["replay"] = Replay(app.wsgi_app)
+    development.init_app(app)  # outside the replay: an edit must reach past what it kept
     return app

@@ -4,10 +4,11 @@ import datetime
 import re
 
 import pytest
+from bs4 import BeautifulSoup
 
 from app import create_app
 from app.content import ContentError, load_content, tag_slug
-from tests.conftest import DATA
+from tests.conftest import DATA, app_settings
 
 
 def test_loads_the_owners_five_projects_in_order():
@@ -16,14 +17,6 @@ def test_loads_the_owners_five_projects_in_order():
         "l1-market-data-engine", "crypto-exchange", "webrtc-video-platform", "write", "sun-ray-casting",
     ]
     assert [p.number for p in content.projects] == ["01", "02", "03", "04", "05"]
-
-
-@pytest.mark.parametrize("name, slug", [
-    ("Python", "python"), ("Node.js", "nodejs"), ("Socket.io", "socketio"), ("STUN/TURN", "stun-turn"),
-    ("Binance API", "binance-api"), ("C", "c"), ("Computer Graphics", "computer-graphics"), ("Next.js", "nextjs"),
-])
-def test_tag_slugs_are_lowercase_ascii(name, slug):
-    assert tag_slug(name) == slug
 
 
 def test_derived_figures_follow_the_data():
@@ -62,12 +55,12 @@ def break_field(path, pattern, replacement):
 
 @pytest.mark.parametrize("file, pattern, replacement, expected", [
     ("projects/write.toml", r"^title = .*$", "", "projects/write.toml: title: missing"),
-    ("projects/write.toml", r"^order = .*$", 'order = "four"', "projects/write.toml: order: must be a whole number"),
+    ("projects/write.toml", r"^order = .*$", 'order = "four"', "projects/write.toml: order: expected a whole number, found text"),
     ("projects/write.toml", r"^slug = .*$", 'slug = "Write It"', "projects/write.toml: slug: must be lowercase"),
     ("projects/write.toml", r"^slug = .*$", 'slug = "crypto-exchange"', "slug: 'crypto-exchange' is also used"),
-    ("site.toml", r"^title = .*$", "title = 42", "site.toml: hero.title: must be text, found int"),
-    ("site.toml", r"^\[hero\]", "[heroes]", "site.toml: hero: missing"),
-    ("site.toml", r"^github = .*$", 'github = "http://insecure"', "site.toml: links.github: must be an https:// address"),
+    ("site.toml", r"^title = .*$", "title = 42", "site.toml: hero.title: expected text, found a whole number"),
+    ("site.toml", r"^\[hero\]", "[heroes]", 'site.toml: heroes: unknown key; did you mean "hero"?'),
+    ("site.toml", r"^github = .*$", 'github = "http://insecure"', "site.toml: links.github: expected an https:// address on github.com"),
     ("site.toml", r'^snippet_language = .*$', 'snippet_language = "klingon"', "principles.snippet_language: unknown language"),
     ("projects/write.toml", r"^stack = .*$", "stack = [", "projects/write.toml: not valid TOML"),
 ])
@@ -86,27 +79,157 @@ def test_every_problem_is_reported_at_once(content_dir):
     assert len(error.value.errors) == 2
 
 
-def test_broken_content_stops_start_up(content_dir):
+def test_broken_content_stops_start_up_in_production(tmp_path, content_dir):
     break_field(content_dir / "projects/write.toml", r"^title = .*$", "")
+    settings = app_settings(tmp_path, APP_ENV="production", CONTENT_DIR=str(content_dir))
     with pytest.raises(ContentError, match="write.toml: title: missing"):
-        create_app({"TESTING": True, "CONTENT_DIR": str(content_dir)})
+        create_app(settings)
+
+
+def test_broken_content_in_development_is_a_page_listing_the_errors(tmp_path, content_dir):
+    break_field(content_dir / "projects/write.toml", r"^title = .*$", "tittle = 'Write'")
+    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    response = client.get("/")
+    assert response.status_code == 500
+    page = BeautifulSoup(response.text, "html.parser")
+    assert page.h1.text == "Content errors:"
+    assert [li.text for li in page.find_all("li")] == [
+        f'{content_dir}/projects/write.toml: tittle: unknown key; did you mean "title"?'
+    ]
 
 
 def test_content_check_passes_and_lists_the_owners_gaps(runner):
     result = runner.invoke(args=["content", "check"])
     assert result.exit_code == 0, result.output
-    assert "valid (5 projects" in result.output
+    assert result.output.startswith("No content errors in ")
+    assert "(5 projects" in result.output
     assert "Still the owner's to fill in:" in result.output
     for gap in ("numbers.dsa_problems", "numbers.major_systems", "links.email", "links.github", "links.linkedin"):
         assert gap in result.output
 
 
-def test_content_check_fails_on_broken_content(app, content_dir):
-    app.config["CONTENT_DIR"] = str(content_dir)
+def check(content_dir, tmp_path):
+    """`flask content check` on this content, as the owner runs it (no app start-up in between)."""
+    app = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir)))
+    return app.test_cli_runner().invoke(args=["content", "check"])
+
+
+def test_content_check_fails_on_broken_content(content_dir, tmp_path):
     break_field(content_dir / "projects/write.toml", r"^outcome = .*$", "")
-    result = app.test_cli_runner().invoke(args=["content", "check"])
+    result = check(content_dir, tmp_path)
     assert result.exit_code == 1
-    assert "projects/write.toml: outcome: missing" in result.output
+    assert result.output.startswith("Content errors:\n")
+    assert "Cannot start" not in result.output
+    assert f"  - {content_dir}/projects/write.toml: outcome: missing\n" in result.output
+
+
+@pytest.mark.parametrize("file, pattern, replacement, expected", [
+    ("projects/write.toml", r"^title = ", "tittle = ", 'projects/write.toml: tittle: unknown key; did you mean "title"?'),
+    ("projects/write.toml", r"^slug = ", 'repo = "https://github.com/x/y"\nslug = ',
+     'projects/write.toml: repo: unknown key; did you mean "repository"?'),
+    ("site.toml", r"^# dsa_problems = 0", "dsa_problem = 400", 'site.toml: numbers.dsa_problem: unknown key; did you mean "dsa_problems"?'),
+    ("site.toml", r'^github = ""', 'githb = "https://github.com/x"', 'site.toml: links.githb: unknown key; did you mean "github"?'),
+    ("site.toml", r"^\[footer\]", "[footer]\nfavourite_colour = 'blue'", "site.toml: footer.favourite_colour: unknown key"),
+])
+def test_an_unknown_key_is_one_error_with_a_suggestion(content_dir, tmp_path, file, pattern, replacement, expected):
+    break_field(content_dir / file, pattern, replacement)
+    result = check(content_dir, tmp_path)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ["Content errors:", f"  - {content_dir}/{expected}"]
+
+
+def test_invalid_toml_is_one_error_with_its_line_and_column(content_dir, tmp_path):
+    break_field(content_dir / "site.toml", r'^role = .*$', "role = Software Engineer")
+    result = check(content_dir, tmp_path)
+    assert result.output.splitlines() == [
+        "Content errors:", f"  - {content_dir}/site.toml: not valid TOML at line 7, column 8: Invalid value",
+    ]
+
+
+def test_a_wrong_type_says_what_was_expected_and_found_once(content_dir, tmp_path):
+    break_field(content_dir / "projects/write.toml", r"^stack = .*$", 'stack = "Next.js, TypeScript"')
+    result = check(content_dir, tmp_path)
+    assert result.output.splitlines() == [
+        "Content errors:", f"  - {content_dir}/projects/write.toml: stack: expected a list of text, found text",
+    ]
+
+
+def test_c_cpp_and_csharp_are_three_tags(content_dir):
+    break_field(content_dir / "projects/write.toml", r"^stack = \[", 'stack = ["C++", "C#", ')
+    content = load_content(content_dir)
+    assert {"c", "cpp", "csharp"} <= content.tags.keys()
+    assert [p.slug for p in content.projects_tagged("c")] == ["sun-ray-casting"]
+    assert [p.slug for p in content.projects_tagged("cpp")] == [p.slug for p in content.projects_tagged("csharp")] == ["write"]
+
+
+@pytest.mark.parametrize("name, slug", [
+    ("Python", "python"), ("Node.js", "nodejs"), ("Socket.io", "socketio"), ("STUN/TURN", "stun-turn"),
+    ("Binance API", "binance-api"), ("C", "c"), ("Computer Graphics", "computer-graphics"), ("Next.js", "nextjs"),
+    ("C++", "cpp"), ("C#", "csharp"), ("F#", "fsharp"), ("Pokémon Go", "pokemon-go"),
+])
+def test_tag_slugs_are_lowercase_ascii(name, slug):
+    assert tag_slug(name) == slug
+
+
+@pytest.mark.parametrize("stack, expected", [
+    ('["C", "c"]', 'stack: "c" and "C" ({dir}/projects/sun-ray-casting.toml) would share the tag slug "c"'),
+    ('["Node.js", "NodeJS"]', 'stack: "NodeJS" and "Node.js" ({dir}/projects/crypto-exchange.toml) would share the tag slug "nodejs"'),
+    ('["日本語"]', 'stack: "日本語" has no letter or digit to make its tag slug from'),
+])
+def test_a_slug_collision_or_an_empty_slug_names_the_technologies(content_dir, tmp_path, stack, expected):
+    break_field(content_dir / "projects/write.toml", r"^stack = .*$", f"stack = {stack}")
+    result = check(content_dir, tmp_path)
+    assert result.exit_code == 1
+    assert f"{content_dir}/projects/write.toml: {expected.format(dir=content_dir)}" in result.output
+
+
+def test_the_owner_can_choose_a_technologys_slug(content_dir, tmp_path):
+    break_field(content_dir / "projects/write.toml", r"^stack = .*$", 'stack = ["日本語", "C++"]')
+    (content_dir / "site.toml").write_text(
+        (content_dir / "site.toml").read_text() + '\n[technology_slugs]\n"日本語" = "japanese"\n"C++" = "cplusplus"\n'
+    )
+    content = load_content(content_dir)
+    assert [(t.name, t.slug) for t in content.project("write").stack] == [("日本語", "japanese"), ("C++", "cplusplus")]
+    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    assert "Write" in client.get("/work?tag=japanese").text
+
+
+def test_a_chosen_slug_for_a_technology_no_project_uses_is_an_error(content_dir, tmp_path):
+    (content_dir / "site.toml").write_text(
+        (content_dir / "site.toml").read_text() + '\n[technology_slugs]\n"Nodejs" = "node"\n'
+    )
+    result = check(content_dir, tmp_path)
+    assert f'site.toml: technology_slugs."Nodejs": no project\'s stack names this technology; did you mean "Node.js"?' in result.output
+
+
+@pytest.mark.parametrize("pattern, replacement, expected", [
+    (r'^url = ""', 'url = "harsh.dev"', 'identity.url: expected an absolute http:// or https:// address, such as "https://example.com", found "harsh.dev"'),
+    (r'^url = ""', 'url = "ftp://harsh.dev"', "identity.url: expected an absolute http:// or https:// address"),
+    (r'^email = ""', 'email = "harsh at example"', 'links.email: "harsh at example" is not an e-mail address'),
+    (r'^email = ""', 'email = "harsh@example"', 'links.email: "harsh@example" is not an e-mail address'),
+    (r'^github = ""', 'github = "https://gitlab.com/harsh"', "links.github: expected an https:// address on github.com"),
+    (r'^github = ""', 'github = "github.com/harsh"', "links.github: expected an https:// address on github.com"),
+    (r'^linkedin = ""', 'linkedin = "https://github.com/harsh"', "links.linkedin: expected an https:// address on linkedin.com"),
+])
+def test_links_are_checked(content_dir, pattern, replacement, expected):
+    break_field(content_dir / "site.toml", pattern, replacement)
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    [only] = error.value.errors
+    assert only.startswith(f"{content_dir}/site.toml: {expected}")
+
+
+def test_good_links_are_accepted(content_dir):
+    site = content_dir / "site.toml"
+    break_field(site, r'^url = ""', 'url = "https://harsh.example/"')
+    break_field(site, r'^email = ""', 'email = "harsh@example.com"')
+    break_field(site, r'^github = ""', 'github = "https://github.com/harsh"')
+    break_field(site, r'^linkedin = ""', 'linkedin = "https://www.linkedin.com/in/harsh"')
+    content = load_content(content_dir)
+    assert content.site.url == "https://harsh.example"
+    assert [link.href for link in content.site.links] == [
+        "mailto:harsh@example.com", "https://github.com/harsh", "https://www.linkedin.com/in/harsh",
+    ]
 
 
 def test_content_check_documents_itself(runner):

@@ -1,6 +1,38 @@
 """The owner's words, loaded from ``data/`` once per process."""
 
+from pathlib import Path
+
+from flask import Flask
+
+from .cli import content_cli
 from .load import ContentError, load_content, tag_slug
 from .model import Content, Project, Tag
 
-__all__ = ["Content", "ContentError", "Project", "Tag", "load_content", "tag_slug"]
+__all__ = ["Content", "ContentError", "Project", "Tag", "init_app", "load_content", "tag_slug", "use_content"]
+
+
+def use_content(app: Flask, content: Content) -> None:
+    """Make ``content`` the site's: for the views, the templates and the canonical address."""
+    app.extensions["content"] = content
+    app.extensions["content_errors"] = ()
+    app.config["SITE_URL"] = app.extensions["site_url_setting"] or content.site.url or "http://127.0.0.1:5000"
+    app.jinja_env.globals.update(content=content, site=content.site, site_url=app.config["SITE_URL"])
+
+
+def init_app(app: Flask) -> None:
+    """Read and validate data/ once, here, not per request.
+
+    In production a mistake in data/ stops start-up, before any visitor sees
+    it. In development the app starts anyway and every page lists the
+    mistakes (app/development.py), so `flask content check` and the other
+    commands still run, and `make run` recovers once the files are fixed.
+    """
+    app.extensions["site_url_setting"] = app.config["SITE_URL"]
+    app.config["SITE_URL"] = app.config["SITE_URL"] or "http://127.0.0.1:5000"
+    try:
+        use_content(app, load_content(Path(app.config["CONTENT_DIR"])))
+    except ContentError as error:
+        if app.config["APP_ENV"] == "production":
+            raise
+        app.extensions["content_errors"] = tuple(error.errors)
+    app.cli.add_command(content_cli)

@@ -15,18 +15,19 @@ content_cli = AppGroup("content", help="Work with the site's content in data/.")
 def check() -> None:
     """Validate data/ and list what is still the owner's to fill in.
 
-    Exits 0 when the content is valid (even with gaps), 1 with every error
-    when it is not. Reads the files afresh, so it sees edits made since start-up.
+    Prints "Content errors:" and every error, and exits 1, when the content is
+    not valid; exits 0 when it is (even with gaps). Reads the files afresh, so
+    it sees edits made since start-up.
     """
     data_dir = Path(current_app.config["CONTENT_DIR"])
     try:
         content = load_content(data_dir)
     except ContentError as error:
-        click.echo(f"{data_dir}: {len(error.errors)} error(s):", err=True)
+        click.echo("Content errors:", err=True)
         for line in error.errors:
             click.echo(f"  - {line}", err=True)
         raise SystemExit(1)
-    click.echo(f"{data_dir}: valid ({len(content.projects)} projects, {len(content.tags)} technologies).")
+    click.echo(f"No content errors in {data_dir} ({len(content.projects)} projects, {len(content.tags)} technologies).")
     if content.missing:
         click.echo("Still the owner's to fill in:")
         for line in content.missing:

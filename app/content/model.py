@@ -24,6 +24,9 @@ class Project:
     challenges: tuple[str, ...]
     outcome: str
     stack: tuple[Tag, ...]
+    # Optional https:// links: the source code, and the project running.
+    repository: str = ""
+    demo: str = ""
 
     @property
     def number(self) -> str:

@@ -1,0 +1,121 @@
+"""`make run`: a development server that follows every edit.
+
+Each request first compares the files under the content folder, templates/
+and static/ with what was seen last (names, sizes, modification times: a
+fraction of a millisecond for this site). When anything was added, changed
+or deleted, the content is read again and every cache (rendered pages, the
+replay's answers, static files and their hashed names) is dropped, in this
+process, without a restart: a new project file is a page on the next
+request. Python code is still werkzeug's reloader's to watch.
+
+While the content has errors, every request gets a page listing them in the
+words of `flask content check`, and the site comes back on the first request
+after they are fixed. Only in development: in production invalid content
+stops start-up (app/content/__init__.py) and files are read once.
+"""
+
+import logging
+import os
+import threading
+from html import escape
+from pathlib import Path
+
+from flask import Flask
+from flask.logging import default_handler
+
+from .assets import Assets
+from .config import ROOT
+from .content import ContentError, load_content, use_content
+
+log = logging.getLogger("app.development")
+
+
+def snapshot(folders: list[Path]) -> frozenset:
+    """Every file under these folders, as (path, size, modification time)."""
+    seen = set()
+    for folder in folders:
+        for directory, _, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(directory, name)
+                try:
+                    stat = os.stat(path)
+                except FileNotFoundError:  # deleted while we looked: the next request sees it gone
+                    continue
+                seen.add((path, stat.st_size, stat.st_mtime_ns))
+    return frozenset(seen)
+
+
+def content_errors_page(errors: tuple[str, ...]) -> bytes:
+    items = "\n".join(f"<li>{escape(line)}</li>" for line in errors)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="2">
+<title>Content errors</title>
+</head>
+<body style="font: 1rem/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem">
+<h1>Content errors:</h1>
+<ul>
+{items}
+</ul>
+<p>This page is shown by the development server only. Fix the files and the site comes back by itself:
+this page reloads every 2 seconds. <code>flask content check</code> prints the same list.</p>
+</body>
+</html>
+""".encode()
+
+
+class FollowEdits:
+    """WSGI middleware: in debug, follow edits; in development, show content errors."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+        self.folders = [Path(app.config["CONTENT_DIR"]), Path(app.template_folder), ROOT / "static"]
+        self.seen = snapshot(self.folders) if app.debug else frozenset()
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if self.app.debug:
+            with self.lock:
+                now = snapshot(self.folders)
+                if now != self.seen:
+                    self.seen = now
+                    self.reload()
+        errors = self.app.extensions["content_errors"]
+        if errors:
+            body = content_errors_page(errors)
+            start_response("500 Internal Server Error", [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-store"),
+            ])
+            return [body]
+        return self.wsgi_app(environ, start_response)
+
+    def reload(self) -> None:
+        app = self.app
+        try:
+            content = load_content(Path(app.config["CONTENT_DIR"]))
+        except ContentError as error:
+            if tuple(error.errors) != app.extensions["content_errors"]:
+                log.warning("Content errors:\n%s", "\n".join(f"  - {line}" for line in error.errors))
+            app.extensions["content_errors"] = tuple(error.errors)
+            return
+        if app.extensions["content_errors"]:
+            log.info("The content is valid again.")
+        use_content(app, content)
+        assets = app.extensions["assets"] = Assets(ROOT / "static")
+        app.jinja_env.globals["asset_url"] = assets.url
+        app.extensions["rendered"].clear()
+        app.extensions["replay"].kept.clear()
+
+
+def init_app(app: Flask) -> None:
+    if app.config["APP_ENV"] == "production":
+        return
+    if app.debug and default_handler not in logging.getLogger("app").handlers:
+        # `flask run` configures no logging: without this, the request log (app/requestlog.py) is silent.
+        logging.getLogger("app").addHandler(default_handler)
+    app.wsgi_app = FollowEdits(app, app.wsgi_app)
