@@ -1,6 +1,7 @@
 """Content as data: loading, validation, derived figures and `flask content check`."""
 
 import datetime
+import json
 import re
 
 import pytest
@@ -235,3 +236,52 @@ def test_good_links_are_accepted(content_dir):
 def test_content_check_documents_itself(runner):
     result = runner.invoke(args=["content", "check", "--help"])
     assert "what is still the owner's to fill in" in result.output
+
+
+REPOSITORY, DEMO = "https://github.com/example/write", "https://write.example.com/"
+
+
+def site_with_links(content_dir, tmp_path, links: str):
+    break_field(content_dir / "projects/write.toml", r"^slug = ", f"{links}\nslug = ")
+    return create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+
+
+def json_ld(page) -> dict:
+    return json.loads(page.select_one('script[type="application/ld+json"]').string)
+
+
+def test_a_projects_source_and_demo_are_on_its_card_page_and_json_ld(content_dir, tmp_path):
+    client = site_with_links(content_dir, tmp_path, f'repository = "{REPOSITORY}"\ndemo = "{DEMO}"')
+    card = BeautifulSoup(client.get("/").text, "html.parser").select_one("#project-write")
+    links = [(a.get_text(), a["href"]) for a in card.select(".project-links a")]
+    assert links == [("Source: Write", REPOSITORY), ("Live demo: Write", DEMO)]
+    page = BeautifulSoup(client.get("/work/write").text, "html.parser")
+    assert [(a.get_text(), a["href"]) for a in page.select(".project-links a")] == links
+    assert json_ld(page)["about"] == {"@type": "SoftwareSourceCode", "name": "Write", "codeRepository": REPOSITORY, "url": DEMO}
+    assert json_ld(page)["url"].endswith("/work/write")
+
+
+def test_a_project_with_only_a_repository_shows_only_source(content_dir, tmp_path):
+    client = site_with_links(content_dir, tmp_path, f'repository = "{REPOSITORY}"')
+    page = BeautifulSoup(client.get("/work/write").text, "html.parser")
+    assert [a.get_text() for a in page.select(".project-links a")] == ["Source: Write"]
+    assert json_ld(page)["about"] == {"@type": "SoftwareSourceCode", "name": "Write", "codeRepository": REPOSITORY}
+
+
+def test_without_links_nothing_is_rendered(client):
+    assert not any("Source" in a.get_text() or "demo" in a.get_text()
+                   for a in BeautifulSoup(client.get("/").text, "html.parser").select("a"))
+    page = BeautifulSoup(client.get("/work/write").text, "html.parser")
+    assert page.select(".project-links") == []
+    assert "about" not in json_ld(page)
+
+
+@pytest.mark.parametrize("links, expected", [
+    ('repository = "http://github.com/example/write"', 'repository: expected an https:// address, found "http://github.com/example/write"'),
+    ('demo = "write.example.com"', 'demo: expected an https:// address, found "write.example.com"'),
+])
+def test_project_links_must_be_https(content_dir, links, expected):
+    break_field(content_dir / "projects/write.toml", r"^slug = ", f"{links}\nslug = ")
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert error.value.errors == [f"{content_dir}/projects/write.toml: {expected}"]
