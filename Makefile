@@ -11,15 +11,13 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
-# The development server restarts when the content or templates change.
-empty :=
-space := $(empty) $(empty)
-WATCHED := $(subst $(space),:,$(wildcard data/*.toml data/projects/*.toml templates/*.html templates/*/*.html))
 
 .PHONY: run serve test bench bench-tools screenshots browser java clean
 
+# The development server: werkzeug's reloader restarts it when Python code changes; the app itself
+# follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
 run: $(RUNTIME)
-	$(BIN)/flask run --debug --extra-files "$(WATCHED)"
+	$(BIN)/flask run --debug
 
 serve: $(RUNTIME)
 	APP_ENV=production $(BIN)/python server.py

@@ -1,0 +1,163 @@
+"""`make run`: the development server follows the owner's edits without a restart."""
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from bs4 import BeautifulSoup
+
+from app import create_app
+from app.config import ROOT
+from app.content import ContentError, load_content
+from app.development import snapshot
+from tests.conftest import app_settings
+
+
+class DevServer:
+    """`make run` in its own process group, its output collected as it comes."""
+
+    def __init__(self, env: dict):
+        # No make jobserver or level from an outer `make test`: this is the owner's own `make run`.
+        env = {k: v for k, v in env.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "APP_ENV")}
+        self.process = subprocess.Popen(
+            ["make", "--no-print-directory", "run"], cwd=ROOT, env=env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.lines: list[str] = []
+        threading.Thread(target=self.collect, daemon=True).start()
+        self.url = "http://127.0.0.1:%s" % self.wait_for(r"Running on http://127\.0\.0\.1:(\d+)")[1]
+
+    def collect(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float = 30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.output)
+            if match:
+                return match
+            assert self.process.poll() is None, f"make run exited:\n{self.output}"
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern!r} in:\n{self.output}")
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def stop(self) -> None:
+        # The reloader runs the server in a child process: stop the whole group we started.
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture
+def dev_server(tmp_path, content_dir):
+    server = DevServer({
+        **os.environ,
+        "CONTENT_DIR": str(content_dir),  # a copy: the test edits it, never the checkout
+        "DATABASE_PATH": str(tmp_path / "messages.db"),
+        "SECRET_KEY": "test-secret",  # else one would be written into the checkout's instance/
+        "FLASK_RUN_PORT": "0",  # the operating system picks a free port
+    })
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def titles(html: str) -> list[str]:
+    return [h.get_text() for h in BeautifulSoup(html, "html.parser").select(".project-title")]
+
+
+def test_make_run_follows_new_broken_fixed_and_deleted_content(dev_server, content_dir):
+    assert dev_server.get("/")[0] == 200
+
+    # A sixth project: its page is there on the next request.
+    sixth = content_dir / "projects" / "sixth.toml"
+    text = (content_dir / "projects" / "write.toml").read_text()
+    sixth.write_text(text.replace('slug = "write"', 'slug = "sixth"').replace("order = 4", "order = 6")
+                     .replace('title = "Write"', 'title = "The Sixth"'))
+    started = time.monotonic()
+    status, page = dev_server.get("/work/sixth")
+    assert (status, time.monotonic() - started < 3) == (200, True)
+    assert "The Sixth" in page
+    assert titles(dev_server.get("/")[1])[-1] == "The Sixth"
+
+    # A typo: every page lists it, in the words of `flask content check`.
+    sixth.write_text(sixth.read_text().replace('title = "The Sixth"', 'tittle = "The Sixth"'))
+    with pytest.raises(ContentError) as check:
+        load_content(content_dir)
+    status, page = dev_server.get("/work/sixth")
+    assert status == 500
+    listed = [li.get_text() for li in BeautifulSoup(page, "html.parser").select("li")]
+    assert listed == check.value.errors == [f'{sixth}: tittle: unknown key; did you mean "title"?']
+
+    # Fixed: the site is back, with the fix.
+    sixth.write_text(sixth.read_text().replace('tittle = "The Sixth"', 'title = "The Sixth, fixed"'))
+    status, page = dev_server.get("/work/sixth")
+    assert status == 200 and "The Sixth, fixed" in page
+
+    # Deleted: gone from the site.
+    sixth.unlink()
+    assert dev_server.get("/work/sixth")[0] == 404
+    assert "The Sixth, fixed" not in dev_server.get("/")[1]
+
+    # All of it in one server process, never restarted, and every request logged.
+    assert dev_server.process.poll() is None
+    assert dev_server.output.count("Restarting") == 1, dev_server.output
+    assert re.search(r"GET /work/sixth 200 [\d.]+ms id=\w+", dev_server.output), dev_server.output
+    assert "Content errors:" in dev_server.output
+
+
+def test_make_run_starts_on_invalid_content_and_recovers(tmp_path, content_dir):
+    write = content_dir / "projects" / "write.toml"
+    write.write_text(write.read_text().replace("order = 4", 'order = "four"'))
+    server = DevServer({**os.environ, "CONTENT_DIR": str(content_dir), "DATABASE_PATH": str(tmp_path / "m.db"),
+                        "SECRET_KEY": "test-secret", "FLASK_RUN_PORT": "0"})
+    try:
+        status, page = server.get("/")
+        assert status == 500 and f"{write}: order: expected a whole number, found text" in page
+        write.write_text(write.read_text().replace('order = "four"', "order = 4"))
+        assert server.get("/")[0] == 200
+    finally:
+        server.stop()
+
+
+def test_the_development_app_follows_content_templates_and_static(tmp_path, content_dir):
+    app = create_app(app_settings(tmp_path, DEBUG=True, CONTENT_DIR=str(content_dir)))
+    assert app.wsgi_app.folders == [content_dir, ROOT / "templates", ROOT / "static"]
+
+
+def test_a_snapshot_changes_with_new_changed_and_deleted_files(tmp_path):
+    (tmp_path / "css").mkdir()
+    style = tmp_path / "css" / "site.css"
+    style.write_text("a { color: red; }")
+    before = snapshot([tmp_path])
+    assert snapshot([tmp_path]) == before
+    (tmp_path / "css" / "new.css").write_text("")
+    added = snapshot([tmp_path])
+    assert added != before
+    style.write_text("a { color: blue; }")  # same size: the modification time tells
+    os.utime(style, ns=(0, os.stat(style).st_mtime_ns + 1))
+    changed = snapshot([tmp_path])
+    assert changed != added
+    (tmp_path / "css" / "new.css").unlink()
+    assert snapshot([tmp_path]) not in (before, added, changed)
