@@ -413,11 +413,11 @@ def load_content(data_dir: Path) -> Content:
     site = load_site(root, len(project_paths), missing)
     slugs = root.table("technology_slugs", optional=True)
     technologies = Technologies(technology_slugs(slugs))
+    root.check_unknown_keys()
     loaded = [(path, load_project(path, technologies, errors)) for path in project_paths]
     loaded = [(path, project) for path, project in loaded if project is not None]
     if site_data is not None and len(loaded) == len(project_paths):
         technologies.check_chosen(slugs)
-    root.check_unknown_keys()
 
     for attribute in ("slug", "order"):
         seen: dict = {}
