@@ -68,15 +68,19 @@ class DevServer:
             self.process.wait()
 
 
-@pytest.fixture
-def dev_server(tmp_path, content_dir):
-    server = DevServer({
+def make_run(tmp_path, content_dir) -> DevServer:
+    return DevServer({
         **os.environ,
         "CONTENT_DIR": str(content_dir),  # a copy: the test edits it, never the checkout
         "DATABASE_PATH": str(tmp_path / "messages.db"),
         "SECRET_KEY": "test-secret",  # else one would be written into the checkout's instance/
         "FLASK_RUN_PORT": "0",  # the operating system picks a free port
     })
+
+
+@pytest.fixture
+def dev_server(tmp_path, content_dir):
+    server = make_run(tmp_path, content_dir)
     try:
         yield server
     finally:
@@ -130,8 +134,7 @@ def test_make_run_follows_new_broken_fixed_and_deleted_content(dev_server, conte
 def test_make_run_starts_on_invalid_content_and_recovers(tmp_path, content_dir):
     write = content_dir / "projects" / "write.toml"
     write.write_text(write.read_text().replace("order = 4", 'order = "four"'))
-    server = DevServer({**os.environ, "CONTENT_DIR": str(content_dir), "DATABASE_PATH": str(tmp_path / "m.db"),
-                        "SECRET_KEY": "test-secret", "FLASK_RUN_PORT": "0"})
+    server = make_run(tmp_path, content_dir)
     try:
         status, page = server.get("/")
         assert status == 500 and f"{write}: order: expected a whole number, found text" in page
