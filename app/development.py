@@ -45,23 +45,27 @@ def snapshot(folders: list[Path]) -> frozenset:
     return frozenset(seen)
 
 
-def content_errors_page(errors: tuple[str, ...]) -> bytes:
+def content_errors_page(errors: tuple[str, ...], following: bool) -> bytes:
     items = "\n".join(f"<li>{escape(line)}</li>" for line in errors)
+    if following:
+        refresh = '<meta http-equiv="refresh" content="2">\n'
+        next_step = "Fix the files and the site comes back by itself: this page reloads every 2 seconds."
+    else:
+        refresh = ""
+        next_step = "Fix the files, then restart the server (<code>make run</code> follows edits by itself)."
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="2">
-<title>Content errors</title>
+{refresh}<title>Content errors</title>
 </head>
 <body style="font: 1rem/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem">
 <h1>Content errors:</h1>
 <ul>
 {items}
 </ul>
-<p>This page is shown by the development server only. Fix the files and the site comes back by itself:
-this page reloads every 2 seconds. <code>flask content check</code> prints the same list.</p>
+<p>{next_step} <code>flask content check</code> prints the same list. Only development shows this page.</p>
 </body>
 </html>
 """.encode()
@@ -85,7 +89,7 @@ class FollowEdits:
                     self.reload()
         errors = self.app.extensions["content_errors"]
         if errors:
-            body = content_errors_page(errors)
+            body = content_errors_page(errors, following=self.app.debug)
             start_response("500 Internal Server Error", [
                 ("Content-Type", "text/html; charset=utf-8"),
                 ("Content-Length", str(len(body))),
