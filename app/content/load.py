@@ -1,8 +1,10 @@
 """Read and validate the content files in ``data/``.
 
 Every problem is collected and reported at once, each naming its file and
-field, so a typo in the owner's text stops start-up with a clear list instead
-of a traceback from deep inside a template.
+field, so a typo in the owner's text is a clear list (at start-up in
+production, on every page under `make run`, and from `flask content check`)
+instead of a traceback from deep inside a template. Keys the loader does not
+read are errors too, so a misspelt setting never silently does nothing.
 """
 
 import datetime
@@ -14,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-
 from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -352,7 +353,7 @@ def load_site(root: Fields, project_count: int, missing: list[str]) -> Site:
             href = links.address(kind, lambda url: is_web_address(url, ("https",), (site,)),
                                  f'an https:// address on {site}, such as "https://{site}/your-name"')
         if not href:
-            if links.data.get(kind, "") == "":
+            if not str(links.data.get(kind, "")).strip():  # not set, rather than set wrong
                 missing.append(f"{path}: links.{kind}: the {label} link is not set, so it is left out")
             continue
         site_links.append(Link(kind, label, href))
