@@ -8,6 +8,11 @@ replay's answers, static files and their hashed names) is dropped, in this
 process, without a restart: a new project file is a page on the next
 request. Python code is still werkzeug's reloader's to watch.
 
+Why not let that reloader restart on every edit: its stat loop watches a list
+of files fixed at start-up (a new project file is missed), its watchdog loop
+is another dependency and only matches *.py and named files, each restart
+drops the site for a moment, and a restart on invalid content exits.
+
 While the content has errors, every request gets a page listing them in the
 words of `flask content check`, and the site comes back on the first request
 after they are fixed. Only in development: in production invalid content
