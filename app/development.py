@@ -81,12 +81,13 @@ class FollowEdits:
 
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
+        self.following = app.debug and app.config["APP_ENV"] != "production"
         self.folders = [Path(app.config["CONTENT_DIR"]), Path(app.template_folder), ROOT / "static"]
-        self.seen = snapshot(self.folders) if app.debug else frozenset()
+        self.seen = snapshot(self.folders) if self.following else frozenset()
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        if self.app.debug:
+        if self.following:
             with self.lock:
                 now = snapshot(self.folders)
                 if now != self.seen:
@@ -94,7 +95,7 @@ class FollowEdits:
                     self.reload()
         errors = self.app.extensions["content_errors"]
         if errors:
-            body = content_errors_page(errors, following=self.app.debug)
+            body = content_errors_page(errors, self.following)
             start_response("500 Internal Server Error", [
                 ("Content-Type", "text/html; charset=utf-8"),
                 ("Content-Length", str(len(body))),
@@ -122,7 +123,7 @@ class FollowEdits:
 
 
 def init_app(app: Flask) -> None:
-    if app.config["APP_ENV"] == "production":
+    if app.config["APP_ENV"] == "production" and not app.extensions["content_errors"]:
         return
     if app.debug and default_handler not in logging.getLogger("app").handlers:
         # `flask run` configures no logging: without this, the request log (app/requestlog.py) is silent.

@@ -2,12 +2,15 @@
 
 import datetime
 import json
+import os
 import re
+import subprocess
 
 import pytest
 from bs4 import BeautifulSoup
 
 from app import create_app
+from app.config import ROOT
 from app.content import ContentError, load_content, tag_slug
 from tests.conftest import DATA, app_settings
 
@@ -122,6 +125,16 @@ def test_content_check_fails_on_broken_content(content_dir, tmp_path):
     assert result.output.startswith("Content errors:\n")
     assert "Cannot start" not in result.output
     assert f"  - {content_dir}/projects/write.toml: outcome: missing\n" in result.output
+
+
+def test_content_check_in_production_is_a_check_not_a_start_up(content_dir, tmp_path):
+    break_field(content_dir / "projects/write.toml", r"^outcome = .*$", "")
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/flask"), "content", "check"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "APP_ENV": "production", "SECRET_KEY": "test-secret", "CONTENT_DIR": str(content_dir)},
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"Content errors:\n  - {content_dir}/projects/write.toml: outcome: missing\n"
 
 
 @pytest.mark.parametrize("file, pattern, replacement, expected", [

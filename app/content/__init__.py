@@ -1,5 +1,6 @@
 """The owner's words, loaded from ``data/`` once per process."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -22,17 +23,18 @@ def use_content(app: Flask, content: Content) -> None:
 def init_app(app: Flask) -> None:
     """Read and validate data/ once, here, not per request.
 
-    In production a mistake in data/ stops start-up, before any visitor sees
-    it. In development the app starts anyway and every page lists the
-    mistakes (app/development.py), so `flask content check` and the other
-    commands still run, and `make run` recovers once the files are fixed.
+    In production a mistake in data/ stops the server's start-up, before any
+    visitor sees it. Otherwise the app starts anyway and every page lists the
+    mistakes (app/development.py): `make run` recovers once the files are
+    fixed, and `flask` commands (content check, messages) run in either.
     """
     app.extensions["site_url_setting"] = app.config["SITE_URL"]
     app.config["SITE_URL"] = app.config["SITE_URL"] or "http://127.0.0.1:5000"
     try:
         use_content(app, load_content(Path(app.config["CONTENT_DIR"])))
     except ContentError as error:
-        if app.config["APP_ENV"] == "production":
+        # Flask's command line sets FLASK_RUN_FROM_CLI; the production server does not.
+        if app.config["APP_ENV"] == "production" and os.environ.get("FLASK_RUN_FROM_CLI") != "true":
             raise
         app.extensions["content_errors"] = tuple(error.errors)
     app.cli.add_command(content_cli)
