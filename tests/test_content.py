@@ -83,7 +83,8 @@ def test_every_problem_is_reported_at_once(content_dir):
     assert len(error.value.errors) == 2
 
 
-def test_broken_content_stops_start_up_in_production(tmp_path, content_dir):
+def test_broken_content_stops_start_up_in_production(tmp_path, content_dir, monkeypatch):
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)  # the production server, not a `flask` command
     break_field(content_dir / "projects/write.toml", r"^title = .*$", "")
     settings = app_settings(tmp_path, APP_ENV="production", CONTENT_DIR=str(content_dir))
     with pytest.raises(ContentError, match="write.toml: title: missing"):
