@@ -22,6 +22,7 @@ stops start-up (app/content/__init__.py) and files are read once.
 import logging
 import os
 import threading
+import time
 from html import escape
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from flask.logging import default_handler
 from .assets import Assets
 from .config import ROOT
 from .content import ContentError, load_content, use_content
+from .requestlog import log_request, request_id
 
 log = logging.getLogger("app.development")
 
@@ -94,15 +96,19 @@ class FollowEdits:
                     self.seen = now
                     self.reload()
         errors = self.app.extensions["content_errors"]
-        if errors:
-            body = content_errors_page(errors, self.following)
-            start_response("500 Internal Server Error", [
-                ("Content-Type", "text/html; charset=utf-8"),
-                ("Content-Length", str(len(body))),
-                ("Cache-Control", "no-store"),
-            ])
-            return [body]
-        return self.wsgi_app(environ, start_response)
+        if not errors:
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        rid = request_id(environ.get("HTTP_X_REQUEST_ID"))
+        body = content_errors_page(errors, self.following)
+        start_response("500 Internal Server Error", [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("X-Request-ID", rid),
+        ])
+        log_request(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), 500, started, rid)
+        return [body]
 
     def reload(self) -> None:
         app = self.app

@@ -67,6 +67,7 @@ def break_field(path, pattern, replacement):
     ("site.toml", r"^github = .*$", 'github = "http://insecure"', "site.toml: links.github: expected an https:// address on github.com"),
     ("site.toml", r'^snippet_language = .*$', 'snippet_language = "klingon"', "principles.snippet_language: unknown language"),
     ("projects/write.toml", r"^stack = .*$", "stack = [", "projects/write.toml: not valid TOML"),
+    ("site.toml", r"^suffix = ", "projects = 12\nsuffix = ", "site.toml: numbers.projects: is computed from the data"),
 ])
 def test_broken_content_names_the_file_and_field(content_dir, file, pattern, replacement, expected):
     break_field(content_dir / file, pattern, replacement)

@@ -128,6 +128,7 @@ def test_make_run_follows_new_broken_fixed_and_deleted_content(dev_server, conte
     assert dev_server.process.poll() is None
     assert dev_server.output.count("Restarting") == 1, dev_server.output
     assert re.search(r"GET /work/sixth 200 [\d.]+ms id=\w+", dev_server.output), dev_server.output
+    assert re.search(r"GET /work/sixth 500 [\d.]+ms id=\w+", dev_server.output), dev_server.output
     assert "Content errors:" in dev_server.output
 
 

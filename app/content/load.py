@@ -336,6 +336,9 @@ def load_site(root: Fields, project_count: int, missing: list[str]) -> Site:
     # stay true as projects are added and years pass; the others are the owner's.
     first_year = min((m.year for m in milestones), default=datetime.date.today().year)
     derived = {"projects": project_count, "years_building": datetime.date.today().year - first_year}
+    for key in derived.keys() & numbers.data.keys():
+        numbers.known.add(key)
+        numbers.error(key, "is computed from the data, so it cannot be set: remove it")
     figures = []
     for key, label in FIGURES:
         value = derived[key] if key in derived else numbers.integer(key, optional=True)
