@@ -72,14 +72,14 @@ def content_errors_page(errors: tuple[str, ...], following: bool) -> bytes:
 <ul>
 {items}
 </ul>
-<p>{next_step} <code>flask content check</code> prints the same list. Only development shows this page.</p>
+<p>{next_step} <code>flask content check</code> prints the same list. The production server does not start on invalid content.</p>
 </body>
 </html>
 """.encode()
 
 
 class FollowEdits:
-    """WSGI middleware: in debug, follow edits; in development, show content errors."""
+    """WSGI middleware: under `make run`, follow edits; while the content has errors, list them."""
 
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
