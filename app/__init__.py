@@ -6,7 +6,7 @@ from flask import Flask
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, config, contact, errors, rendering, requestlog, security
+from . import assets, config, contact, errors, rendering, requestlog, security, social
 from .content import load_content
 from .content.cli import content_cli
 from .health import bp as health_bp
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     rendering.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages_bp)
+    social.init_app(app, content)
     contact.init_app(app)
     app.register_blueprint(health_bp)
     app.cli.add_command(content_cli)
