@@ -58,8 +58,9 @@
   // request, even one whose element a swap has just removed from the page.
   htmx.registerExtension("visitor-feedback", {
     htmx_config_request: (element) => {
-      // The control is still waiting for its answer: a repeated click is ignored.
-      if (element.classList.contains("htmx-request")) return false;
+      // hx-sync lets a newer chip replace one still loading; the same chip
+      // again is ignored rather than restarting its own request.
+      if (element.matches(".chip.htmx-request")) return false;
     },
     htmx_before_request: (element, { ctx }) => {
       const toggle = element.closest?.(".case-toggle");
