@@ -192,13 +192,21 @@ def test_toggle_is_an_expandable_button_that_answers_enter_and_space(page):
     expect(toggle).to_be_focused()
 
 
-def test_toggles_stay_buttons_after_the_filter_swaps_the_list(page):
+def test_toggles_stay_buttons_after_the_filter_swaps_the_list_and_after_back(page):
     page.goto("/")
+    page.locator("#toggle-write").click()
+    expect(page.locator("#toggle-write")).to_have_attribute("aria-expanded", "true")
     page.locator("#filter-react").click()
+    expect(page.locator("#work-status")).to_have_text("2 of 5 projects use React.")
+    page.locator("#filter-docker").click()
+    expect(page.locator("#work-status")).to_have_text("2 of 5 projects use Docker.")
+    page.go_back()  # htmx 4 fetches the page again and swaps it in
     expect(page.locator("#work-status")).to_have_text("2 of 5 projects use React.")
     for toggle in page.locator("#work-list .case-toggle").all():
         expect(toggle).to_have_attribute("role", "button")
         expect(toggle).to_have_attribute("aria-expanded", "false")
+    page.locator("#toggle-crypto-exchange").press("Space")
+    expect(page.locator("#case-crypto-exchange .case-study")).to_be_visible()
 
 
 def test_without_javascript_toggles_are_plain_links(nojs_page):
