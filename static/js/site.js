@@ -71,6 +71,7 @@
       }
       const control = ctx.request.submitter || element;
       ctx.visitorFocus = control.contains(document.activeElement) || document.activeElement === control;
+      if (!ctx.target) return;
       ctx.busyRegion = ctx.target;
       markBusy(ctx.target, +1);
     },
