@@ -50,7 +50,7 @@ def watch_feedback(page, control: str, region: str) -> None:
     waiting and the region busy, each stamped at the next frame (when it shows)."""
     page.evaluate("""([control, region]) => {
         window.__feedback = {};
-        document.addEventListener('pointerdown', () => { window.__feedback.click ??= performance.now(); }, true);
+        document.addEventListener('click', () => { window.__feedback.click ??= performance.now(); }, true);
         document.addEventListener('keydown', () => { window.__feedback.click ??= performance.now(); }, true);
         document.addEventListener('submit', () => { window.__feedback.click ??= performance.now(); }, true);
         const stamp = (name) => requestAnimationFrame(() => { window.__feedback[name] ??= performance.now(); });
