@@ -6,7 +6,7 @@ from flask import Flask
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, config, contact, content, development, errors, rendering, requestlog, security
+from . import assets, config, contact, content, development, errors, rendering, requestlog, security, social
 from .health import bp as health_bp
 from .pages import bp as pages_bp
 from .replay import Replay
@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     rendering.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages_bp)
+    social.init_app(app)
     contact.init_app(app)
     app.register_blueprint(health_bp)
 

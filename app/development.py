@@ -33,6 +33,7 @@ from .assets import Assets
 from .config import ROOT
 from .content import ContentError, load_content, use_content
 from .requestlog import log_request, request_id
+from .social import use_pictures
 
 log = logging.getLogger("app.development")
 
@@ -122,6 +123,7 @@ class FollowEdits:
         if app.extensions["content_errors"]:
             log.info("The content is valid again.")
         use_content(app, content)
+        use_pictures(app, content)
         assets = app.extensions["assets"] = Assets(ROOT / "static")
         app.jinja_env.globals["asset_url"] = assets.url
         app.extensions["rendered"].clear()

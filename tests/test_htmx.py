@@ -69,7 +69,14 @@ def test_case_study_toggle_fetches_into_its_own_slot(client):
     toggle = soup(client.get("/")).select_one("#toggle-write")
     assert toggle["hx-get"] == "/work/write"
     assert toggle["hx-target"] == "#case-write"
-    assert toggle["aria-controls"] == "case-write"
+    assert toggle["hx-sync"] == "drop"  # a click while the study loads is dropped, not queued
+    # site.js sets aria-controls from hx-target, with the button role: the slot must exist.
+    assert soup(client.get("/")).select_one("#case-write.case-slot")
+
+
+def test_filter_chips_share_one_request_queue(client):
+    for chip in soup(client.get("/")).select(".filter a.chip"):
+        assert chip["hx-sync"] == "#work-list:replace"
 
 
 def test_filter_links_swap_the_list_and_push_the_url(client):

@@ -5,7 +5,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.html import project_titles, soup, text
+from tests.html import PARTIAL, project_titles, soup, text
 
 L1, EXCHANGE, WEBRTC, WRITE, SUN = (
     "L1 Market Data Engine", "Crypto Exchange", "WebRTC Video Platform", "Write", "Interactive Sun Ray Casting Simulation",
@@ -68,9 +68,43 @@ def test_journey_is_a_timeline_of_years(client):
 
 def test_numbers_show_derived_figures_and_leave_out_unset_ones(client):
     figures = {div.dt.get_text(): div.dd.get_text() for div in soup(client.get("/")).select(".figures div")}
-    assert figures["Projects"] == "5+"
+    assert figures["Projects"] == "5"  # exact: derived figures carry no "+"
+    assert figures["Years Building"].isdigit()
     assert "DSA Problems" not in figures and "Major Systems" not in figures
-    assert "0+" not in figures.values()
+
+
+def test_owner_set_figures_keep_the_owners_plus(content_dir, tmp_path):
+    from app import create_app
+    from tests.conftest import app_settings
+
+    site = content_dir / "site.toml"
+    site.write_text(site.read_text().replace("# dsa_problems = 0", "dsa_problems = 420"))
+    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    figures = {div.dt.get_text(): div.dd.get_text() for div in soup(client.get("/")).select(".figures div")}
+    assert figures["DSA Problems"] == "420+"
+    assert figures["Projects"] == "5"
+
+
+@pytest.mark.parametrize("path, title", [
+    ("/", "Harsh Tiwari — Software Engineer"),
+    ("/?tag=docker", "Work with Docker — Harsh Tiwari"),
+    ("/work?tag=nodejs", "Work with Node.js — Harsh Tiwari"),
+    ("/work", "Selected Work — Harsh Tiwari"),
+])
+def test_a_filtered_page_is_titled_by_its_technology(client, path, title):
+    page = soup(client.get(path))
+    assert page.title.get_text() == title
+    assert page.find("meta", property="og:title")["content"] == title
+    assert page.find("meta", attrs={"name": "twitter:title"})["content"] == title
+    # The title site.js gives the document when htmx swaps this list in.
+    assert soup(client.get(path, headers=PARTIAL)).select_one("nav.filter")["data-page-title"] == title
+
+
+def test_thank_you_page_has_its_own_heading_and_title(client):
+    page = soup(client.get("/contact/thanks?ref=ABCDEFGH"))
+    assert page.title.get_text() == "Message sent — Harsh Tiwari"
+    assert page.h1.get_text() == "Message sent"
+    assert "ambitious" not in page.get_text()
 
 
 def test_unset_links_are_left_out(client):
@@ -86,7 +120,8 @@ def test_project_cards_show_number_title_problem_stack_and_case_study_link(clien
     assert [li.get_text() for li in card.select(".stack li")] == ["Node.js", "PostgreSQL", "Redis", "React", "WebSocket", "AWS"]
     toggle = card.select_one("a.case-toggle")
     assert toggle["href"] == "/work/crypto-exchange"
-    assert toggle["aria-expanded"] == "false"
+    # A plain link until site.js makes it an expandable button: no button semantics without JavaScript.
+    assert "aria-expanded" not in toggle.attrs and "role" not in toggle.attrs
 
 
 def test_case_study_page_has_everything_and_its_neighbours(client):
@@ -172,7 +207,7 @@ def test_head_has_seo_and_social_tags(client):
     assert head.select_one('link[rel="canonical"]')["href"] == "http://127.0.0.1:5000/work/write"
     assert head.select_one('meta[property="og:title"]')["content"] == "Write — case study — Harsh Tiwari"
     assert head.select_one('meta[property="og:url"]')["content"] == "http://127.0.0.1:5000/work/write"
-    assert head.select_one('meta[name="twitter:card"]')["content"] == "summary"
+    assert head.select_one('meta[name="twitter:card"]')["content"] == "summary_large_image"
     assert head.select_one('link[rel="icon"]')
 
 

@@ -345,7 +345,8 @@ def load_site(root: Fields, project_count: int, missing: list[str]) -> Site:
         if value is None:
             missing.append(f"{path}: numbers.{key}: the {label} figure is not set, so it is left out")
         else:
-            figures.append(Figure(label, value, suffix))
+            # A derived figure is exact, so only the owner's own figures carry the owner's "+".
+            figures.append(Figure(label, value, "" if key in derived else suffix))
 
     site_links = []
     for kind, label in LINK_LABELS.items():

@@ -5,24 +5,101 @@
 (() => {
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
-  // Case studies: the first activation fetches and expands (htmx), the next collapses
-  // without a request, and the one after expands again from a fresh fragment.
+  // Case studies: without JavaScript each toggle is a link to the case-study page.
+  // Here it becomes a button that expands the study in place (htmx), collapses it
+  // without a request, and expands it again from a fresh fragment.
   const setExpanded = (toggle, expanded) => {
     toggle.setAttribute("aria-expanded", String(expanded));
     toggle.firstChild.textContent = expanded ? "Hide case study" : "View case study";
   };
+  const slotOf = (toggle) => document.getElementById(toggle.getAttribute("aria-controls"));
 
-  document.addEventListener("htmx:before:request", (event) => {
-    const toggle = event.target.closest?.(".case-toggle");
-    if (!toggle || toggle.getAttribute("aria-expanded") !== "true") return;
+  // Also after every swap: the filter's morph brings cards back as plain links.
+  const enhanceToggles = () => {
+    for (const toggle of document.querySelectorAll(".case-toggle:not([role])")) {
+      toggle.setAttribute("role", "button");
+      toggle.setAttribute("aria-controls", toggle.getAttribute("hx-target").slice(1));
+      setExpanded(toggle, slotOf(toggle).childElementCount > 0);
+    }
+  };
+  enhanceToggles();
+
+  // A button answers Space as well as Enter (a link only Enter; Space would scroll).
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== " " || !event.target.matches?.('.case-toggle[role="button"]')) return;
     event.preventDefault();
-    document.getElementById(toggle.getAttribute("aria-controls")).replaceChildren();
-    setExpanded(toggle, false);
+    if (!event.repeat) event.target.click();
   });
 
-  document.addEventListener("htmx:after:swap", (event) => {
-    const toggle = event.target.closest?.(".case-toggle");
-    if (toggle) setExpanded(toggle, event.detail.ctx.response?.status === 200);
+  // Feedback on every request that waits on the network. htmx puts the class
+  // htmx-request on the control at once; here the region that will change gets
+  // aria-busy (the CSS shows both), counted, since a newer filter request
+  // replaces an older one and both finish.
+  const busy = new Map();
+  const markBusy = (region, change) => {
+    const count = (busy.get(region) || 0) + change;
+    if (count > 0) busy.set(region, count);
+    else busy.delete(region);
+    if (count > 0) region.setAttribute("aria-busy", "true");
+    else region.removeAttribute("aria-busy");
+  };
+
+  // Focus is never left on the body: when a swap removes the focused element,
+  // focus moves into what replaced it; when a request ends without a swap (or
+  // the control was disabled while it waited), focus returns to that control.
+  const focusLost = () => !document.activeElement || document.activeElement === document.body;
+  const FOCUSABLE = "[autofocus], input:not([type=hidden]):not([tabindex='-1']), textarea, select, button, a[href], [tabindex='0']";
+  const focusInto = (region) => {
+    const first = [...region.querySelectorAll(FOCUSABLE)].find((element) => element.getClientRects().length);
+    first?.focus();
+  };
+
+  // An extension, not document listeners: htmx tells extensions about every
+  // request, even one whose element a swap has just removed from the page.
+  htmx.registerExtension("visitor-feedback", {
+    htmx_config_request: (element) => {
+      // hx-sync lets a newer chip replace one still loading; the same chip
+      // again is ignored rather than restarting its own request.
+      if (element.matches(".chip.htmx-request")) return false;
+    },
+    htmx_before_request: (element, { ctx }) => {
+      const toggle = element.closest?.(".case-toggle");
+      if (toggle && toggle.getAttribute("aria-expanded") === "true") {
+        slotOf(toggle).replaceChildren();
+        setExpanded(toggle, false);
+        return false;
+      }
+      const control = ctx.request.submitter || element;
+      ctx.visitorFocus = control.contains(document.activeElement) || document.activeElement === control;
+      if (!ctx.target) return;
+      ctx.busyRegion = ctx.target;
+      markBusy(ctx.target, +1);
+    },
+    htmx_before_swap: (element, { ctx }) => {
+      const focused = document.activeElement;
+      ctx.focusInTarget = Boolean(focused && focused !== document.body && ctx.target?.contains(focused));
+      ctx.targetParent = ctx.target?.parentElement;
+    },
+    htmx_finally_swap: (element, { ctx }) => {
+      if (ctx.focusInTarget && focusLost()) focusInto(ctx.target?.isConnected ? ctx.target : ctx.targetParent);
+    },
+    htmx_after_swap: (element, { ctx }) => {
+      enhanceToggles();
+      const toggle = element.closest?.(".case-toggle");
+      if (toggle) setExpanded(toggle, ctx.response?.status === 200);
+      // A filtered list names its technology in the title, as its page does.
+      const title = ctx.target?.querySelector?.(":scope > .filter[data-page-title]")?.dataset.pageTitle;
+      if (title) document.title = title;
+    },
+    htmx_finally_request: (element, { ctx }) => {
+      if (ctx.busyRegion) markBusy(ctx.busyRegion, -1);
+      if (!ctx.visitorFocus && !ctx.focusInTarget) return;
+      // After htmx has enabled the controls it disabled for the request.
+      setTimeout(() => {
+        const control = ctx.request.submitter || element;
+        if (focusLost() && control.isConnected) control.focus();
+      });
+    },
   });
 
   // A response that is not swapped in (any 5xx, and a 413 from the contact form)
@@ -50,7 +127,9 @@
   });
 
   // Numbers: the real figures are in the HTML; counting up to them is decoration,
-  // so it never runs for visitors who prefer reduced motion.
+  // so it never runs for visitors who prefer reduced motion. A figure already on
+  // screen keeps its real value; one further down starts from zero before it is
+  // first seen, so no visitor sees the real figure and then a smaller one.
   const countUp = (element) => {
     const target = Number(element.dataset.count);
     const suffix = element.dataset.suffix || "";
@@ -72,7 +151,12 @@
         observer.unobserve(entry.target);
         countUp(entry.target);
       }
-    }, { threshold: 0.6 });
-    figures.forEach((figure) => observer.observe(figure));
+    });
+    for (const figure of figures) {
+      const box = figure.getBoundingClientRect();
+      if (box.bottom > 0 && box.top < window.innerHeight) continue;
+      figure.textContent = "0" + (figure.dataset.suffix || "");
+      observer.observe(figure);
+    }
   }
 })();
