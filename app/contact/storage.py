@@ -224,6 +224,10 @@ def now_utc() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def iso_utc(unix_time: float) -> str:
+    return datetime.datetime.fromtimestamp(unix_time, datetime.timezone.utc).isoformat(timespec="seconds")
+
+
 class RateLimited(Exception):
     def __init__(self, retry_after: int):
         self.retry_after = retry_after
