@@ -34,8 +34,9 @@ def wait_for(condition, timeout: float, interval: float = 0.05):
 class Mailbox:
     """An SMTP server that keeps every message it accepts, raw.
 
-    ``hold`` makes it take the connection and then sit on the message without
-    answering until ``release()``: a mail server that hangs mid-send.
+    ``hold()`` makes it sit on the next message without answering until
+    ``release()``: a mail server that hangs mid-send. A held message whose
+    sender has gone meanwhile is not kept: the sender never heard it was accepted.
     """
 
     def __init__(self, port: int | None = None):
@@ -48,10 +49,12 @@ class Mailbox:
 
     # aiosmtpd calls this for each message.
     async def handle_DATA(self, server, session, envelope):
-        if self._hold:
+        if self._hold and not self.holding.is_set():
             self.holding.set()
             while self._hold:
                 await asyncio.sleep(0.02)
+            if server.transport is None or server.transport.is_closing():
+                return "451 Sender gone"
         self.received.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
         return "250 Message accepted"
 
