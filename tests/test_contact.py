@@ -494,3 +494,57 @@ def test_database_defaults_to_the_instance_folder():
         instance_path = "/srv/portfolio/instance"
 
     assert str(storage.database_path(App())) == "/srv/portfolio/instance/messages.db"
+
+
+# --- input the visitor cannot see ----------------------------------------------------
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\r\n"])
+def test_pasted_line_and_paragraph_separators_are_stored_as_newlines(app, client, separator):
+    response = send(client, message=f"First pasted line{separator}second pasted line")
+    assert response.status_code == 303
+    assert rows(app)[0]["message"] == "First pasted line\nsecond pasted line"
+
+
+@pytest.mark.parametrize("field", ["name", "company"])
+@pytest.mark.parametrize("char", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"])
+def test_text_direction_characters_are_refused_in_name_and_company(app, client, field, char):
+    response = send(client, **{field: f"Ada{char}ecalevol"})
+    assert response.status_code == 422
+    error = soup(response).select_one(f"#{field}-error").get_text()
+    assert "text-direction characters" in error
+    assert rows(app) == []
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029"])
+def test_a_name_is_one_line(app, client, char):
+    assert send(client, name=f"Ada{char}Lovelace").status_code == 422
+
+
+# --- files -------------------------------------------------------------------------
+
+def test_database_and_its_folder_are_private(tmp_path):
+    path = tmp_path / "new" / "nested" / "messages.db"
+    app = create_app(app_settings(tmp_path, DATABASE_PATH=str(path)))
+    db = storage.connect(path)  # held open, as a running server does: the -wal and -shm files stay
+    try:
+        send(app.test_client())
+        assert (path.stat().st_mode & 0o777) == 0o600
+        for companion in ("messages.db-wal", "messages.db-shm"):
+            assert (path.parent / companion).stat().st_mode & 0o777 == 0o600, companion
+    finally:
+        db.conn.close()
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert path.parent.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_private_even_under_a_permissive_umask(tmp_path):
+    import os
+
+    before = os.umask(0)
+    try:
+        path = tmp_path / "open" / "messages.db"
+        create_app(app_settings(tmp_path, DATABASE_PATH=str(path)))
+    finally:
+        os.umask(before)
+    assert (path.stat().st_mode & 0o777) == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
