@@ -4,6 +4,7 @@
 # And for a deployment:
 #   make serve  the production server (granian) on 127.0.0.1:8000; HOST, PORT, WORKERS override
 #   make bench  the site against nginx serving the same bytes (BENCHMARKS.md)
+#   make bench-contact  POST /contact with notifications off and on (BENCHMARKS.md)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,7 +17,7 @@ empty :=
 space := $(empty) $(empty)
 WATCHED := $(subst $(space),:,$(wildcard data/*.toml data/projects/*.toml templates/*.html templates/*/*.html))
 
-.PHONY: run serve test bench bench-tools screenshots browser java clean
+.PHONY: run serve test bench bench-contact bench-tools screenshots browser java clean
 
 run: $(RUNTIME)
 	$(BIN)/flask run --debug --extra-files "$(WATCHED)"
@@ -29,6 +30,9 @@ test: $(DEV) $(VNU) $(AXE) browser java
 
 bench: $(RUNTIME) bench-tools
 	scripts/bench.sh
+
+bench-contact: $(RUNTIME) bench-tools
+	$(BIN)/python scripts/bench_contact.py
 
 screenshots: $(DEV) browser
 	$(BIN)/python scripts/screenshots.py
