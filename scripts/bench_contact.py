@@ -131,13 +131,18 @@ def run(notify: bool) -> str:
         process, port = start_server(work, receiver.url if receiver else "")
         try:
             rps, p50, p99 = wrk_post(work, port)
+            time.sleep(1)  # requests wrk left in flight are still being stored
             messages = stored(work)
             note = f"{messages} stored"
             if receiver:
                 finished = time.monotonic()
                 while receiver.count < messages and time.monotonic() - finished < 120:
                     time.sleep(0.1)
-                note += f"; {receiver.count} notifications arrived, the last {time.monotonic() - finished:.1f} s after the load ended"
+                    messages = stored(work)
+                note = f"{messages} stored; {receiver.count} notifications arrived, the last {time.monotonic() - finished + 1:.1f} s after the load ended"
+                retried = (work / "server.log").read_text().count("will be retried")
+                if retried:
+                    note += f"; {retried} deliveries retried (a reply slower than Apprise's timeout: sent again)"
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
