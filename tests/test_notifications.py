@@ -322,3 +322,15 @@ def test_deleting_a_message_deletes_its_notification(tmp_path, webhook):
     connection.execute("DELETE FROM messages")
     connection.conn.close()
     assert outbox(app) == []
+
+
+def test_secrets_in_an_error_are_masked_but_the_server_name_kept():
+    targets = delivery.parse_targets(
+        "mailtos://owner:S3cretAppPassw0rd@smtp.example.com?to=owner@example.com "
+        "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/987654321"
+    )
+    error = ("535 auth failed for owner:S3cretAppPassw0rd at smtp.example.com; "
+             "telegram said no to bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
+    shown = delivery.masked(error, targets)
+    assert "S3cretAppPassw0rd" not in shown and "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in shown
+    assert "smtp.example.com" in shown

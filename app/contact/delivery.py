@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import apprise
 import click
@@ -104,18 +104,21 @@ def parse_targets(value: str | None) -> list[Target]:
     return targets
 
 
+# Query parameters that hold addresses or settings, not secrets.
+PUBLIC_PARAMETERS = {"to", "from", "cc", "bcc", "reply", "smtp", "mode", "format", "name"}
+
+
 def secrets_in(url: str) -> set[str]:
     """Every part of a URL that may be a password, token or private topic."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    pieces = set(re.split(r"[:/@?&=#,;]+", url[len(parts.scheme) + 3:]))
-    if "." in host and ":" not in host:
+    places = [parts.netloc, parts.path, parts.fragment]
+    places += [value for key, value in parse_qsl(parts.query) if key.lower() not in PUBLIC_PARAMETERS]
+    pieces = {piece for place in places for piece in re.split(r"[:/@,;]+", place)}
+    if "." in host:
         pieces.discard(host)  # a server's name helps read an error; a token has no dots
     found = {piece for piece in pieces if len(piece) >= 4}
-    found |= {unquote(piece) for piece in found}
-    if parts.password:
-        found |= {parts.password, unquote(parts.password)}
-    return found
+    return found | {unquote(piece) for piece in found}
 
 
 def masked(text: str, targets: list[Target]) -> str:

@@ -25,7 +25,7 @@ SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 TEXT_DIRECTION = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 # Line breaks as browsers send them (CRLF) and as pasted text brings them
 # (NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR): all are a newline the visitor typed or cannot see.
-LINE_BREAK = re.compile("\r\n|[\x85\u2028\u2029]")
+LINE_BREAK = re.compile(r"\r\n|[\x85\u2028\u2029]")
 
 
 # What must never reach a terminal or a notification raw: controls (ESC starts
