@@ -263,6 +263,7 @@ def test_a_worker_killed_mid_delivery_still_delivers_the_email(tmp_path):
             worker = int(leased_by(database).rsplit(":", 1)[1])
             assert worker in children(process.pid)
             os.kill(worker, signal.SIGKILL)
+            time.sleep(1)  # the mail server sees the connection drop before it would answer
             mailbox.release()
             assert wait_for(lambda: len(mailbox.received) == 1, timeout=20)
             [mail] = mailbox.messages()
