@@ -2,7 +2,7 @@
 
 Starts the production server (server.py: granian, WORKERS as `make serve`) on a
 throw-away database twice: once without NOTIFY_URLS, once telling a local JSON
-webhook (json://, a receiver in this script) of every message. Each run is wrk
+webhook (json://, the receiver in tests/receivers.py) of every message. Each run is wrk
 posting a new message per request (rate limit off) for DURATION on loopback;
 after the run with notifications the script waits until every stored message's
 notification has arrived, and says how long that took and how many arrived.
@@ -11,22 +11,21 @@ notification has arrived, and says how long that took and how many arrived.
 """
 
 import http.client
-import json
 import os
 import re
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.receivers import Webhook, free_port  # noqa: E402  (the owner's webhook: a real HTTP server on loopback)
+
 DURATION = os.environ.get("DURATION", "8s")
 CONNECTIONS = os.environ.get("CONNECTIONS", "16")
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -43,35 +42,6 @@ request = function()
   return wrk.format("POST", "/contact", {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = "COOKIE"}, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Receiver:
-    """The owner's webhook: counts the notifications that arrive."""
-
-    def __init__(self):
-        self.count = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.count += 1
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/notify"
 
 
 def start_server(work: Path, notify_urls: str) -> tuple[subprocess.Popen, int]:
@@ -127,7 +97,7 @@ def stored(work: Path) -> int:
 def run(notify: bool) -> str:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        receiver = Receiver() if notify else None
+        receiver = Webhook().start() if notify else None
         process, port = start_server(work, receiver.url if receiver else "")
         try:
             rps, p50, p99 = wrk_post(work, port)
@@ -136,10 +106,10 @@ def run(notify: bool) -> str:
             note = f"{messages} stored"
             if receiver:
                 finished = time.monotonic()
-                while receiver.count < messages and time.monotonic() - finished < 120:
+                while len(receiver.received) < messages and time.monotonic() - finished < 120:
                     time.sleep(0.1)
                     messages = stored(work)
-                note = f"{messages} stored; {receiver.count} notifications arrived, the last {time.monotonic() - finished + 1:.1f} s after the load ended"
+                note = f"{messages} stored; {len(receiver.received)} notifications arrived, the last {time.monotonic() - finished + 1:.1f} s after the load ended"
                 retried = (work / "server.log").read_text().count("will be retried")
                 if retried:
                     note += f"; {retried} deliveries retried (a reply slower than Apprise's timeout: sent again)"
@@ -147,7 +117,7 @@ def run(notify: bool) -> str:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
             if receiver:
-                receiver.server.shutdown()
+                receiver.stop()
     label = "notifications on (json:// webhook on loopback)" if notify else "notifications off"
     return f"| POST /contact, {label} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {note} |"
 

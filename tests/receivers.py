@@ -1,5 +1,9 @@
 """Real receivers on loopback for the owner's notifications: an SMTP server
-(aiosmtpd) and an HTTP server for Apprise's json:// webhooks."""
+(aiosmtpd) and an HTTP server for Apprise's json:// webhooks.
+
+scripts/bench_contact.py uses the webhook too, with only the site's own
+requirements installed: aiosmtpd is imported where the SMTP server starts.
+"""
 
 import asyncio
 import email
@@ -9,8 +13,6 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-from aiosmtpd.controller import Controller
 
 OWNER = "owner@example.com"
 SITE = "site@example.com"
@@ -58,6 +60,8 @@ class Mailbox:
         return "250 Message accepted"
 
     def start(self) -> "Mailbox":
+        from aiosmtpd.controller import Controller
+
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self

@@ -548,3 +548,21 @@ def test_private_even_under_a_permissive_umask(tmp_path):
         os.umask(before)
     assert (path.stat().st_mode & 0o777) == 0o600
     assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_upgrading_a_database_with_messages_gives_each_its_reference(tmp_path):
+    path = tmp_path / "old.db"
+    db = storage.connect(path)
+    for step in storage.MIGRATIONS[:2]:  # the schema as it was before notifications
+        step(db)
+    db.execute("PRAGMA user_version = 2")
+    db.execute(
+        "INSERT INTO messages (created_at, name, email, company, message, status, submission_key, ip_hash)"
+        " VALUES ('2026-11-01T09:00:00+00:00', 'Ada', 'ada@example.com', '', 'Kept across the upgrade.', 'new', ?, 'x')",
+        ["k" * 22],
+    )
+    storage.migrate(db)
+    [row] = db["messages"].rows
+    assert row["reference"] == storage.reference_for("k" * 22)
+    assert db["notifications"].count == 0  # old messages are not announced again
+    db.conn.close()
