@@ -12,7 +12,7 @@ from itsdangerous import TimestampSigner
 
 from app import create_app
 from app.contact import storage
-from tests.conftest import app_settings, database_locked
+from tests.conftest import app_settings, database_locked, rows
 from tests.html import PARTIAL, hidden_fields, soup, text
 
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines", "message": "Hello, let us build something."}
@@ -26,14 +26,6 @@ def form_fields(client, headers=None) -> dict:
 def send(client, headers=None, **fields):
     data = {**form_fields(client), "website": "", **VALID, **fields}
     return client.post("/contact", data=data, headers=headers or {})
-
-
-def rows(app) -> list[dict]:
-    db = storage.connect(storage.database_path(app))
-    try:
-        return list(db["messages"].rows_where(order_by="id"))
-    finally:
-        db.conn.close()
 
 
 # --- the form as rendered ----------------------------------------------------------

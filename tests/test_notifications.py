@@ -12,7 +12,7 @@ import pytest
 from app import create_app
 from app.config import ConfigError
 from app.contact import delivery, storage
-from tests.conftest import app_settings
+from tests.conftest import app_settings, rows
 from tests.html import hidden_fields
 from tests.receivers import OWNER, SITE, Mailbox, Webhook, free_port, wait_for
 
@@ -56,11 +56,7 @@ def deliver(app) -> int:
 
 
 def outbox(app) -> list[dict]:
-    db = storage.connect(storage.database_path(app))
-    try:
-        return list(db["notifications"].rows_where(order_by="id"))
-    finally:
-        db.conn.close()
+    return rows(app, "notifications")
 
 
 def make_due(app):
