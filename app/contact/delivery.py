@@ -277,6 +277,8 @@ class DeliveryLoop(threading.Thread):
         while not self.stopping.is_set():
             try:
                 if db is None:
+                    if not self.app.extensions.get("database_ready"):
+                        storage.create_database(self.app)  # private file, current schema, as a request would
                     db = storage.connect(storage.database_path(self.app))
                     # A lost "sent" mark after a power cut means one more e-mail, not a lost
                     # message: the loop's writes need not wait for fsync as a visitor's do.
