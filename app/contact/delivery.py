@@ -164,17 +164,18 @@ def compose(message: dict) -> tuple[str, str]:
 
 def send(target: Target, title: str, body: str, reply_to: str | None, targets: list[Target]) -> str | None:
     """Send through one URL: None when it went, else what went wrong (secrets masked)."""
+    detail = None
     with apprise.LogCapture(level=logging.WARNING) as captured:
         try:
             service = apprise.Apprise.instantiate(target.url_replying_to(reply_to))
             sent = service is not None and bool(service.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT))
         except Exception as error:  # a plugin's bug must not stop the loop
-            sent, captured = False, None
-            detail = f"{type(error).__name__}: {error}"
+            sent, detail = False, f"{type(error).__name__}: {error}"
+        said = captured.getvalue()
     if sent:
         return None
-    if captured is not None:
-        lines = [line.split(" - ", 2)[-1] for line in captured.getvalue().splitlines() if line.strip()]
+    if detail is None:
+        lines = [line.split(" - ", 2)[-1] for line in said.splitlines() if line.strip()]
         detail = " ".join(lines[-2:]) or "the service refused it"
     return masked(escape_invisible(detail), targets)
 

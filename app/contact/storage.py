@@ -105,6 +105,8 @@ MIGRATIONS = (_v1, _v2, _v3)
 
 def migrate(db: Database) -> int:
     """Bring the schema up to date; safe when several processes start at once."""
+    if db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+        return len(MIGRATIONS)  # up to date: no write lock, so reading never waits for the server's writes
     db.execute("BEGIN IMMEDIATE")  # one process migrates, the others wait and then see it done
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
