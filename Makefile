@@ -4,6 +4,7 @@
 # And for a deployment:
 #   make serve  the production server (granian) on 127.0.0.1:8000; HOST, PORT, WORKERS override
 #   make bench  the site against nginx serving the same bytes (BENCHMARKS.md)
+#   make bench-contact  POST /contact with notifications off and on (BENCHMARKS.md)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ DEV := $(VENV)/.dev-installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run serve test bench bench-tools screenshots browser java clean
+.PHONY: run serve test bench bench-contact bench-tools screenshots browser java clean
 
 # The development server: werkzeug's reloader restarts it when Python code changes; the app itself
 # follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
@@ -27,6 +28,9 @@ test: $(DEV) $(VNU) $(AXE) browser java
 
 bench: $(RUNTIME) bench-tools
 	scripts/bench.sh
+
+bench-contact: $(RUNTIME) bench-tools
+	$(BIN)/python scripts/bench_contact.py
 
 screenshots: $(DEV) browser
 	$(BIN)/python scripts/screenshots.py

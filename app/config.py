@@ -36,6 +36,16 @@ def parse_int(name: str, value: str, minimum: int = 0) -> int:
     return number
 
 
+def parse_seconds(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r}: expected a number of seconds") from None
+    if not number > 0:
+        raise ConfigError(f"{name}={value!r}: must be more than 0")
+    return number
+
+
 def from_environment(environ=os.environ) -> dict:
     return {
         "APP_ENV": environ.get("APP_ENV", "development"),
@@ -46,6 +56,10 @@ def from_environment(environ=os.environ) -> dict:
         "CONTACT_MIN_SECONDS": parse_int("CONTACT_MIN_SECONDS", environ.get("CONTACT_MIN_SECONDS", "3")),
         "CONTACT_RATE_LIMIT": parse_rate_limit(environ.get("CONTACT_RATE_LIMIT", "5 per hour")),
         "TRUSTED_PROXIES": parse_int("TRUSTED_PROXIES", environ.get("TRUSTED_PROXIES", "0")),
+        # Where the owner hears of each message (Apprise URLs), and how delivery retries.
+        "NOTIFY_URLS": environ.get("NOTIFY_URLS", ""),
+        "NOTIFY_RETRY_SECONDS": parse_seconds("NOTIFY_RETRY_SECONDS", environ.get("NOTIFY_RETRY_SECONDS", "60")),
+        "NOTIFY_LEASE_SECONDS": parse_seconds("NOTIFY_LEASE_SECONDS", environ.get("NOTIFY_LEASE_SECONDS", "120")),
         # A request body over 64 KB is refused with 413 before it is read.
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # A contact page left open for hours must still send: tokens last a week.
@@ -64,7 +78,7 @@ def ensure_secret_key(config: dict, instance_path: Path) -> None:
         )
     path = instance_path / "secret_key"
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds the key and, by default, the messages
         draft = instance_path / f".secret_key.{os.getpid()}"
         draft.write_text(secrets.token_hex(32))
         draft.chmod(0o600)

@@ -42,6 +42,15 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def rows(app, table: str = "messages") -> list[dict]:
+    """What a table holds now, in the order it was written."""
+    db = storage.connect(storage.database_path(app))
+    try:
+        return list(db[table].rows_where(order_by="id"))
+    finally:
+        db.conn.close()
+
+
 @contextmanager
 def database_locked(app, monkeypatch):
     """Another connection holds the database exclusively; ours give up after 50 ms, not 5 s."""

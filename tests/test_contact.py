@@ -12,7 +12,7 @@ from itsdangerous import TimestampSigner
 
 from app import create_app
 from app.contact import storage
-from tests.conftest import app_settings, database_locked
+from tests.conftest import app_settings, database_locked, rows
 from tests.html import PARTIAL, hidden_fields, soup, text
 
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines", "message": "Hello, let us build something."}
@@ -26,14 +26,6 @@ def form_fields(client, headers=None) -> dict:
 def send(client, headers=None, **fields):
     data = {**form_fields(client), "website": "", **VALID, **fields}
     return client.post("/contact", data=data, headers=headers or {})
-
-
-def rows(app) -> list[dict]:
-    db = storage.connect(storage.database_path(app))
-    try:
-        return list(db["messages"].rows_where(order_by="id"))
-    finally:
-        db.conn.close()
 
 
 # --- the form as rendered ----------------------------------------------------------
@@ -186,7 +178,7 @@ def test_254_character_address_is_really_that_long():
     ("message", "Hello there\x00, NUL inside"),
     ("message", "Bell \x07 rings in here"),
     ("message", "Escape \x1b[31m red text"),
-    ("message", "C1 control \x85 in here"),
+    ("message", "C1 control \x9b in here"),
     ("message", "lone carriage \r return"),
     ("name", "Ada\x00"),
     ("name", "Ada\nLovelace"),
@@ -328,10 +320,19 @@ def timed_app(tmp_path):
     return create_app(app_settings(tmp_path, CONTACT_MIN_SECONDS=3))
 
 
-def test_a_form_sent_too_quickly_is_stored_as_spam(timed_app):
+def test_a_form_sent_too_quickly_is_stored_as_suspect(timed_app):
+    # Autofill and paste can beat the minimum time: maybe a person, so not spam.
     client = timed_app.test_client()
     response = send(client, headers=PARTIAL)
     assert response.status_code == 200 and soup(response).select_one(".reference")
+    assert [r["status"] for r in rows(timed_app)] == ["suspect"]
+
+
+def test_a_missing_render_time_is_stored_as_spam(timed_app, monkeypatch):
+    client = timed_app.test_client()
+    later = int(time.time()) + 60
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    send(client, rendered_at="")
     assert [r["status"] for r in rows(timed_app)] == ["spam"]
 
 
@@ -464,6 +465,7 @@ def test_schema_is_created_at_start_up_in_wal_mode_with_a_version(app):
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(storage.MIGRATIONS)
         assert set(db["messages"].columns_dict) == {
             "id", "created_at", "name", "email", "company", "message", "status", "submission_key", "ip_hash", "user_agent",
+            "reference",
         }
     finally:
         db.conn.close()
@@ -484,3 +486,75 @@ def test_database_defaults_to_the_instance_folder():
         instance_path = "/srv/portfolio/instance"
 
     assert str(storage.database_path(App())) == "/srv/portfolio/instance/messages.db"
+
+
+# --- input the visitor cannot see ----------------------------------------------------
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\r\n"])
+def test_pasted_line_and_paragraph_separators_are_stored_as_newlines(app, client, separator):
+    response = send(client, message=f"First pasted line{separator}second pasted line")
+    assert response.status_code == 303
+    assert rows(app)[0]["message"] == "First pasted line\nsecond pasted line"
+
+
+@pytest.mark.parametrize("field", ["name", "company"])
+@pytest.mark.parametrize("char", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"])
+def test_text_direction_characters_are_refused_in_name_and_company(app, client, field, char):
+    response = send(client, **{field: f"Ada{char}ecalevol"})
+    assert response.status_code == 422
+    error = soup(response).select_one(f"#{field}-error").get_text()
+    assert "text-direction characters" in error
+    assert rows(app) == []
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029"])
+def test_a_name_is_one_line(app, client, char):
+    assert send(client, name=f"Ada{char}Lovelace").status_code == 422
+
+
+# --- files -------------------------------------------------------------------------
+
+def test_database_and_its_folder_are_private(tmp_path):
+    path = tmp_path / "new" / "nested" / "messages.db"
+    app = create_app(app_settings(tmp_path, DATABASE_PATH=str(path)))
+    db = storage.connect(path)  # held open, as a running server does: the -wal and -shm files stay
+    try:
+        send(app.test_client())
+        assert (path.stat().st_mode & 0o777) == 0o600
+        for companion in ("messages.db-wal", "messages.db-shm"):
+            assert (path.parent / companion).stat().st_mode & 0o777 == 0o600, companion
+    finally:
+        db.conn.close()
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert path.parent.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_private_even_under_a_permissive_umask(tmp_path):
+    import os
+
+    before = os.umask(0)
+    try:
+        path = tmp_path / "open" / "messages.db"
+        create_app(app_settings(tmp_path, DATABASE_PATH=str(path)))
+    finally:
+        os.umask(before)
+    assert (path.stat().st_mode & 0o777) == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_upgrading_a_database_with_messages_gives_each_its_reference(tmp_path):
+    path = tmp_path / "old.db"
+    db = storage.connect(path)
+    for step in storage.MIGRATIONS[:2]:  # the schema as it was before notifications
+        step(db)
+    db.execute("PRAGMA user_version = 2")
+    db.execute(
+        "INSERT INTO messages (created_at, name, email, company, message, status, submission_key, ip_hash)"
+        " VALUES ('2026-11-01T09:00:00+00:00', 'Ada', 'ada@example.com', '', 'Kept across the upgrade.', 'new', ?, 'x')",
+        ["k" * 22],
+    )
+    storage.migrate(db)
+    [row] = db["messages"].rows
+    assert row["reference"] == storage.reference_for("k" * 22)
+    assert db["notifications"].count == 0  # old messages are not announced again
+    db.conn.close()

@@ -13,7 +13,7 @@ import pytest
 from app.contact import storage
 
 COLUMNS = ["id", "created_at", "name", "email", "company", "message", "status"]
-COMMANDS = ["list", "show", "export", "mark", "delete", "purge", "forget"]
+COMMANDS = ["list", "show", "export", "mark", "delete", "purge", "forget", "notifications", "notify", "backup"]
 
 # Text a visitor may send that must reach the owner's files exactly as written.
 HOSTILE = [
@@ -105,8 +105,9 @@ def parse_csv(text: str) -> list[list[str]]:
 def listed_ids(result) -> list[int]:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split()[:2] == ["ID", "RECEIVED"]
-    return [int(line.split()[0]) for line in lines[1:]]
+    assert lines[0].endswith("unread.") or "suspect" in lines[0]  # the count above the table
+    assert lines[1].split()[:2] == ["ID", "RECEIVED"]
+    return [int(line.split()[0]) for line in lines[2:]]
 
 
 def error_line(result) -> str:
@@ -138,8 +139,8 @@ def test_list_breaks_a_tie_in_time_by_newest_id(runner, add):
 def test_list_row_shows_when_who_status_and_the_message_on_one_line(runner, add):
     add("Hi Harsh,\n\nWe are hiring\tfor Rust.", created_at="2026-11-05T14:30:09+00:00")
     lines = invoke(runner, "list").output.splitlines()
-    assert len(lines) == 2
-    row = lines[1]
+    assert len(lines) == 3
+    row = lines[2]
     assert "2026-11-05 14:30:09" in row
     assert " new " in row
     assert "Ada Lovelace <ada@example.com>" in row
@@ -151,7 +152,7 @@ def test_list_cuts_long_senders_and_messages_but_keeps_their_start(runner, add):
     address = "recruiting.team.for.platform.engineering@example.com"
     link = "https://jobs.example.com/" + "x" * 80
     add(link + " please apply", name="Grace", email=address)
-    row = invoke(runner, "list").output.splitlines()[1]
+    row = invoke(runner, "list").output.splitlines()[2]
     assert "Grace <recruiting.team" in row
     assert "https://jobs.example.com/xxx" in row
     assert row.endswith("…")
@@ -460,7 +461,7 @@ def test_marked_spam_leaves_the_list_and_export_and_not_spam_brings_it_back(runn
 def test_mark_without_a_flag_changes_nothing(runner, app, add):
     message = add()
     result = invoke(runner, "mark", str(message))
-    assert "--read, --unread, --spam or --not-spam" in error_line(result)
+    assert "--read, --unread, --suspect, --spam or --not-spam" in error_line(result)
     assert stored(app)[message]["status"] == "new"
 
 
@@ -563,7 +564,7 @@ def test_unknown_id_is_one_clear_error(runner, app, add, command, message_id):
 def test_an_id_must_be_a_number(runner, add, command):
     add()
     result = invoke(runner, command[0], "first", *command[1:])
-    assert "'first' is not a valid integer" in error_line(result)
+    assert "'first' is not a message ID (a number) or a reference" in error_line(result)
 
 
 @pytest.mark.parametrize("option", ["--since", "--until"])
@@ -611,15 +612,274 @@ def test_help_lists_every_command(runner):
 
 @pytest.mark.parametrize("command, expected", [
     ("list", ["newest first", "--status", "--limit", "spam"]),
-    ("show", ["in full", "read", "MESSAGE_ID"]),
+    ("show", ["in full", "read", "reference"]),
     ("export", ["CSV", "JSON", "NDJSON", "--format", "--output", "--since", "--until", "--status", "apostrophe"]),
-    ("mark", ["--read", "--unread", "--spam", "--not-spam"]),
-    ("delete", ["Delete one message", "MESSAGE_ID"]),
+    ("mark", ["--read", "--unread", "--suspect", "--spam", "--not-spam", "exactly one"]),
+    ("delete", ["Delete one message", "reference"]),
+    ("list", ["--search", "unread", "? mark"]),
+    ("notifications", ["pending", "sent", "failed", "last error", "masked"]),
+    ("notify", ["--test", "--retry", "exit 1"]),
+    ("backup", ["PATH", "while the server runs", "you only"]),
     ("purge", ["--older-than", "--yes", "days"]),
     ("forget", ["EMAIL", "letter case"]),
 ])
 def test_each_command_documents_itself(runner, command, expected):
     result = invoke(runner, command, "--help")
     assert result.exit_code == 0, result.output
+    words = " ".join(result.output.split())  # as read, whatever the line wrapping
     for text in expected:
-        assert text in result.output, text
+        assert text in words, text
+
+
+# --- references, search, unread count, suspects --------------------------------------
+
+
+def test_show_finds_a_message_by_the_reference_the_sender_was_given(runner, app, add):
+    add("Another one.")
+    message = add("The one the sender asks about.")
+    reference = stored(app)[message]["reference"]
+    for asked in (reference, reference.lower()):
+        result = invoke(runner, "show", asked)
+        assert result.exit_code == 0, result.output
+        assert f"Message {message} · reference {reference}" in result.output
+        assert "The one the sender asks about." in result.output
+
+
+def test_an_unknown_reference_is_one_clear_error(runner, add):
+    add()
+    assert error_line(invoke(runner, "show", "ABCD2345")) == "Error: no message with reference ABCD2345"
+
+
+def test_list_search_finds_text_in_name_email_company_and_message(runner, add):
+    by_name = add(name="Zoë Ünïcødé")
+    by_email = add(email="talent@acme.example")
+    by_company = add(company="Globex Rust Team")
+    by_message = add("We need someone for our RUST platform.")
+    add("Nothing to see here.", name="Other", email="other@example.com", company="Other")
+    assert listed_ids(invoke(runner, "list", "--search", "zoë ünï")) == [by_name]
+    assert listed_ids(invoke(runner, "list", "--search", "ACME")) == [by_email]
+    assert sorted(listed_ids(invoke(runner, "list", "--search", "rust"))) == [by_company, by_message]
+    assert invoke(runner, "list", "--search", "50%_").output == "No messages match '50%_'.\n"
+
+
+def test_list_counts_unread_messages_above_the_table(runner, add):
+    add(status="new")
+    add(status="new")
+    add(status="read")
+    add(status="spam")
+    assert invoke(runner, "list").output.splitlines()[0] == "2 unread."
+
+
+def test_suspect_messages_are_listed_by_default_with_a_mark(runner, add):
+    suspect = add(status="suspect")
+    result = invoke(runner, "list")
+    assert listed_ids(result) == [suspect]
+    assert "1 suspect" in result.output.splitlines()[0]
+    assert " ?suspect " in result.output.splitlines()[2]
+
+
+@pytest.mark.parametrize("flags", [["--read", "--spam"], ["--unread", "--not-spam"], ["--suspect", "--read"]])
+def test_conflicting_mark_flags_are_an_error_and_change_nothing(runner, app, add, flags):
+    message = add()
+    line = error_line(invoke(runner, "mark", str(message), *flags))
+    assert "contradict each other" in line and flags[0] in line and flags[1] in line
+    assert stored(app)[message]["status"] == "new"
+
+
+def test_mark_suspect_and_back(runner, app, add):
+    message = add()
+    assert invoke(runner, "mark", str(message), "--suspect").exit_code == 0
+    assert stored(app)[message]["status"] == "suspect"
+    invoke(runner, "mark", stored(app)[message]["reference"], "--not-spam")
+    assert stored(app)[message]["status"] == "new"
+
+
+# --- what reaches the terminal -----------------------------------------------------------
+
+TERMINAL_TRICKS = "Ada\x1b]8;;http://evil.example\x07link\x1b[2J\u202egnp.exe\u2066x\u2069 \x9b31m \x85"
+
+
+def test_show_and_list_escape_control_and_direction_characters(runner, app, add):
+    message = add(TERMINAL_TRICKS + "\nsecond line", name=TERMINAL_TRICKS, company=TERMINAL_TRICKS)
+    for result in (invoke(runner, "list"), invoke(runner, "show", str(message))):
+        assert result.exit_code == 0, result.output
+        for raw in ("\x1b", "\x07", "\u202e", "\u2066", "\u2069", "\x9b", "\x85"):
+            assert raw not in result.output, repr(raw)
+        assert "\\x1b]8;;http://evil.example\\x07link" in result.output
+        assert "\\u202egnp.exe" in result.output
+    assert "\nsecond line" in invoke(runner, "show", str(message)).output  # newlines stay newlines
+
+
+def test_exports_keep_the_exact_text_of_such_characters(runner, add):
+    add(TERMINAL_TRICKS, name=TERMINAL_TRICKS)
+    [record] = export_json(runner)
+    assert record["message"] == record["name"] == TERMINAL_TRICKS
+
+
+# --- notifications ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def notify_app(tmp_path):
+    from app import create_app
+    from tests.conftest import app_settings
+    from tests.receivers import Mailbox
+
+    mailbox = Mailbox().start()
+    closed = f"mailto://owner:Sup3rSecretAppPass@127.0.0.1:{free_port()}?from=site@example.com&to=owner@example.com"
+    app = create_app(app_settings(tmp_path, NOTIFY_URLS=f"{mailbox.url()} {closed}", NOTIFY_IN_BACKGROUND=False))
+    yield app, mailbox
+    mailbox.stop()
+
+
+def free_port():
+    from tests.receivers import free_port
+
+    return free_port()
+
+
+def test_notify_test_reports_each_url_by_scheme_and_exits_1_if_one_failed(notify_app):
+    app, mailbox = notify_app
+    result = app.test_cli_runner().invoke(args=["messages", "notify", "--test"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "1. mailto: sent"
+    assert lines[1].startswith("2. mailto: FAILED")
+    assert "Sup3rSecretAppPass" not in result.output
+    [mail] = mailbox.messages()
+    assert mail["Subject"] == "Test notification from your portfolio site"
+
+
+def test_notify_test_exits_0_when_every_url_works(tmp_path):
+    from app import create_app
+    from tests.conftest import app_settings
+    from tests.receivers import Webhook
+
+    hook = Webhook().start()
+    try:
+        app = create_app(app_settings(tmp_path, NOTIFY_URLS=hook.url, NOTIFY_IN_BACKGROUND=False))
+        result = app.test_cli_runner().invoke(args=["messages", "notify", "--test"])
+        assert result.exit_code == 0 and result.output == "1. json: sent\n"
+        assert hook.received[0]["title"] == "Test notification from your portfolio site"
+    finally:
+        hook.stop()
+
+
+def test_notify_test_without_urls_says_what_to_set(runner):
+    assert "NOTIFY_URLS is not set" in error_line(invoke(runner, "notify", "--test"))
+
+
+def test_notifications_lists_deliveries_with_tries_and_masked_errors_and_retry_requeues(notify_app):
+    from app.contact import delivery
+
+    app, mailbox = notify_app
+    runner = app.test_cli_runner()
+    db = storage.connect(storage.database_path(app))
+    stored_message = storage.store_message(
+        db, {"name": "Ada", "email": "ada@example.com", "company": "", "message": "Hello there, Harsh."},
+        submission_key="k" * 22, ip_hash="x", user_agent="ua", status="new", rate_limit=None, notify=True,
+    )
+    db.execute("UPDATE notifications SET queued_at = 0")  # queued long ago: this failure is the last
+    delivery.deliver_due(app, db)
+    result = runner.invoke(args=["messages", "notifications"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Notifications are on: 2 URL(s): 1. mailto, 2. mailto."
+    assert lines[1] == "0 pending · 0 sent · 1 failed"
+    row = lines[3]
+    assert row.split()[:4] == [str(stored_message.id), stored_message.reference, "failed", "1"]
+    assert "2. mailto:" in row and "Sup3rSecretAppPass" not in result.output
+    assert len(mailbox.received) == 1  # the working URL had it
+
+    result = runner.invoke(args=["messages", "notify", "--retry"])
+    assert result.output == "Queued 1 failed notification(s) again; the server sends them within seconds.\n"
+    assert runner.invoke(args=["messages", "notifications", "--status", "pending"]).output.splitlines()[1] == (
+        "1 pending · 0 sent · 0 failed"
+    )
+    db.conn.close()
+
+
+def test_notifications_says_when_they_are_off(runner, add):
+    add()
+    result = invoke(runner, "notifications")
+    assert result.output.splitlines()[0].startswith("Notifications are off: NOTIFY_URLS is not set")
+
+
+def test_notify_needs_one_of_test_or_retry(runner, add):
+    add()
+    assert "one of --test or --retry" in error_line(invoke(runner, "notify"))
+    assert "one of --test or --retry" in error_line(invoke(runner, "notify", "--test", "--retry"))
+
+
+# --- backup ---------------------------------------------------------------------------------
+
+
+def test_backup_is_a_consistent_private_copy_made_while_messages_arrive(runner, app, add, tmp_path):
+    import sqlite3
+    import threading
+
+    for _ in range(20):
+        add()
+    stop = threading.Event()
+
+    def keep_writing():
+        db = storage.connect(storage.database_path(app))
+        n = 0
+        while not stop.is_set():
+            n += 1
+            storage.store_message(db, {"name": "W", "email": "w@example.com", "company": "", "message": f"Writer {n} ....."},
+                                  submission_key=f"w{n:021d}x", ip_hash="x", user_agent="", status="new", rate_limit=None)
+            time.sleep(0.001)  # a busy server, not one that never lets go of the lock
+        db.conn.close()
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        target = tmp_path / "backups" / "copy.db"
+        target.parent.mkdir()
+        result = invoke(runner, "backup", str(target))
+    finally:
+        stop.set()
+        writer.join()
+    assert result.exit_code == 0, result.output
+    assert (target.stat().st_mode & 0o777) == 0o600
+    copy = sqlite3.connect(target)
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    count = copy.execute("SELECT count(*) FROM messages").fetchone()[0]
+    copy.close()
+    assert count >= 20 and result.output == f"Copied {count} message(s) to {target}.\n"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["copy.db"]  # one file, no -wal beside it
+
+
+def test_backup_never_overwrites_a_file(runner, add, tmp_path):
+    add()
+    target = tmp_path / "existing.db"
+    target.write_text("keep me")
+    assert "already exists" in error_line(invoke(runner, "backup", str(target)))
+    assert target.read_text() == "keep me"
+
+
+# --- errors the owner may meet ----------------------------------------------------------------
+
+
+def test_a_missing_database_says_database_path_must_match_the_servers(runner, app, tmp_path):
+    app.config["DATABASE_PATH"] = str(tmp_path / "elsewhere.db")
+    line = error_line(invoke(runner, "list"))
+    assert str(tmp_path / "elsewhere.db") in line and "DATABASE_PATH" in line and "server" in line
+
+
+@pytest.mark.parametrize("args", [["show", "1"], ["mark", "1", "--read"], ["delete", "1"], ["forget", "ada@example.com"]])
+def test_a_read_only_database_is_one_line_and_exit_1(runner, app, add, monkeypatch, tmp_path, args):
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    add()
+    path = storage.database_path(app)
+    # Opened as a user without write permission would open it (tests run as root, which may write anything).
+    monkeypatch.setattr(storage, "connect", lambda p: Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)))
+    monkeypatch.chdir(tmp_path)
+    result = invoke(runner, *args)
+    line = error_line(result)
+    assert result.exit_code == 1
+    assert line.startswith(f"Error: cannot use the database at {path} (attempt to write a readonly database)")

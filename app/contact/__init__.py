@@ -10,50 +10,18 @@ import sqlite3
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from itsdangerous import BadSignature, TimestampSigner
 
 from ..errors import render_error
 from ..htmx import VARY, wants_fragment
-from . import storage
+from . import delivery, storage
 from .cli import messages_cli
-from .forms import ContactForm, new_submission_key
+from .forms import ContactForm, new_form, spam_verdict
 
 bp = Blueprint("contact", __name__)
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)
 
 REFERENCE = re.compile(r"^[A-Z2-7]{8}$")
-
-
-def signer() -> TimestampSigner:
-    return TimestampSigner(current_app.config["SECRET_KEY"], salt="contact-form-rendered-at")
-
-
-def new_form() -> ContactForm:
-    form = ContactForm(formdata=None)
-    form.submission_key.data = new_submission_key()
-    form.rendered_at.data = signer().sign("contact-form").decode()
-    return form
-
-
-def seconds_since_rendered(form: ContactForm) -> float | None:
-    """How long the visitor had the form, or None if the signed time is missing or forged."""
-    clock = signer()
-    try:
-        _, signed_at = clock.unsign(form.rendered_at.data or "", return_timestamp=True)
-    except BadSignature:
-        return None
-    return clock.get_timestamp() - signed_at.timestamp()
-
-
-def looks_automated(form: ContactForm) -> bool:
-    if form.website.data:
-        return True
-    minimum = current_app.config["CONTACT_MIN_SECONDS"]
-    if minimum <= 0:
-        return False
-    age = seconds_since_rendered(form)
-    return age is None or age < minimum
 
 
 def client_ip_hash() -> str:
@@ -95,7 +63,7 @@ def submit():
     if not form.validate():
         return form_again(form, 422)
 
-    status = "spam" if looks_automated(form) else "new"
+    status = spam_verdict(form)
     try:
         stored = storage.store_message(
             storage.get_db(),
@@ -105,6 +73,7 @@ def submit():
             user_agent=request.user_agent.string[:500],
             status=status,
             rate_limit=current_app.config["CONTACT_RATE_LIMIT"],
+            notify=delivery.enabled(current_app),
         )
     except storage.RateLimited as limited:
         minutes = max(1, round(limited.retry_after / 60))
@@ -125,6 +94,7 @@ def submit():
             "Please try again in a minute.",
         )
 
+    delivery.wake(current_app)  # the notification is already queued; this only saves the loop's wait
     if wants_fragment():
         return contact_response("contact/_sent.html", 200, reference=stored.reference)
     return no_store(redirect(url_for("contact.thanks", ref=stored.reference), code=303))
@@ -153,6 +123,7 @@ def csrf_failed(error: CSRFError):
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     storage.init_app(app)
+    delivery.init_app(app)
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, csrf_failed)
     app.cli.add_command(messages_cli)

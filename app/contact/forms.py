@@ -1,4 +1,5 @@
-"""The contact form: what a visitor may send, checked on the server.
+"""The contact form: what a visitor may send, checked on the server, and
+whether it looks sent by a bot.
 
 The browser's own validation (required, maxlength, type=email) is first aid;
 these rules are the authority.
@@ -8,7 +9,9 @@ import re
 import secrets
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, TimestampSigner
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
@@ -16,7 +19,29 @@ LIMITS = {"name": (1, 100), "email": (1, 254), "company": (0, 100), "message": (
 SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 # C0 and C1 controls and DEL; newline and tab are the only ones a person types.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A name or company is one line: line and paragraph separators are controls there too.
+SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Text-direction overrides and isolates can make a name display as something else.
+TEXT_DIRECTION = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Line breaks as browsers send them (CRLF) and as pasted text brings them
+# (NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR): all are a newline the visitor typed or cannot see.
+LINE_BREAK = re.compile(r"\r\n|[\x85\u2028\u2029]")
+
+
+# What must never reach a terminal or a notification raw: controls (ESC starts
+# terminal commands), and characters that change the direction text is shown in.
+INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_invisible(text: str, keep: str = "") -> str:
+    """The text with each invisible control shown as an escape (\\x1b, \\u202e), except those in ``keep``."""
+    def shown(match):
+        char = match.group()
+        if char in keep:
+            return char
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+    return INVISIBLE.sub(shown, text)
 
 
 def trimmed(value):
@@ -24,8 +49,7 @@ def trimmed(value):
 
 
 def normalise_newlines(value):
-    # Browsers send a textarea's line breaks as CRLF; a person typed a newline.
-    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+    return LINE_BREAK.sub("\n", value) if isinstance(value, str) else value
 
 
 def no_control_characters(single_line: bool):
@@ -37,6 +61,14 @@ def no_control_characters(single_line: bool):
             raise ValidationError(f"Please remove the invisible control characters{allowed}.")
 
     return check
+
+
+def no_text_direction_characters(form, field):
+    if field.data and TEXT_DIRECTION.search(field.data):
+        raise ValidationError(
+            "Please remove the invisible text-direction characters (U+202A to U+202E, U+2066 to U+2069): "
+            "they can make text display in a different order than it was written."
+        )
 
 
 def length(field_name: str, label: str):
@@ -69,9 +101,9 @@ def one_line_field(label: str, name: str, described_as: str, *more_checks) -> St
 
 
 class ContactForm(FlaskForm):
-    name = one_line_field("Name", "name", "name")
+    name = one_line_field("Name", "name", "name", no_text_direction_characters)
     email = one_line_field("E-mail", "email", "e-mail address", email_address)
-    company = one_line_field("Company", "company", "company")
+    company = one_line_field("Company", "company", "company", no_text_direction_characters)
     message = TextAreaField(
         "Message",
         filters=[normalise_newlines, trimmed],
@@ -98,3 +130,45 @@ class ContactForm(FlaskForm):
 
 def new_submission_key() -> str:
     return secrets.token_urlsafe(24)
+
+
+# --- whether a person sent it -------------------------------------------------------
+
+def signer() -> TimestampSigner:
+    return TimestampSigner(current_app.config["SECRET_KEY"], salt="contact-form-rendered-at")
+
+
+def new_form() -> ContactForm:
+    form = ContactForm(formdata=None)
+    form.submission_key.data = new_submission_key()
+    form.rendered_at.data = signer().sign("contact-form").decode()
+    return form
+
+
+def seconds_since_rendered(form: ContactForm) -> float | None:
+    """How long the visitor had the form, or None if the signed time is missing or forged."""
+    clock = signer()
+    try:
+        _, signed_at = clock.unsign(form.rendered_at.data or "", return_timestamp=True)
+    except BadSignature:
+        return None
+    return clock.get_timestamp() - signed_at.timestamp()
+
+
+def spam_verdict(form: ContactForm) -> str:
+    """The status a valid submission is stored with: new, suspect or spam.
+
+    The honeypot and a missing or forged signed time are bots' work: spam.
+    Sent faster than the minimum time alone may be a person who used autofill
+    and pasted their message: suspect, which the owner still hears of.
+    """
+    if form.website.data:
+        return "spam"
+    minimum = current_app.config["CONTACT_MIN_SECONDS"]
+    if minimum <= 0:
+        return "new"
+    age = seconds_since_rendered(form)
+    if age is None:
+        return "spam"
+    return "suspect" if age < minimum else "new"
+

@@ -4,12 +4,16 @@ One connection per request on ``g`` (as in Flask's tutorial), WAL so readers
 never block the writer, a busy timeout so concurrent writers from several
 worker processes queue instead of failing, and ``synchronous=FULL`` so a
 message acknowledged to a visitor survives a crash or power loss.
+
+The messages are personal data: the database and its -wal/-shm files are
+created readable by the owner only (0600), in a folder only they may enter (0700).
 """
 
 import base64
 import datetime
 import hashlib
 import hmac
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +23,9 @@ from flask import Flask, current_app, g
 from sqlite_utils import Database
 
 BUSY_TIMEOUT_SECONDS = 5.0
-STATUSES = ("new", "read", "spam")
+STATUSES = ("new", "read", "suspect", "spam")
+# The statuses the owner is told of when a message arrives.
+NOTIFIED = ("new", "suspect")
 COLUMNS = ("id", "created_at", "name", "email", "company", "message", "status")
 
 
@@ -32,6 +38,7 @@ def connect(path: str | Path) -> Database:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA secure_delete = ON")  # deleted messages are overwritten, not left in free pages
+    conn.execute("PRAGMA foreign_keys = ON")  # deleting a message deletes its notification
     return Database(conn)
 
 
@@ -65,11 +72,41 @@ def _v2(db: Database) -> None:
     db["heartbeat"].create({"id": int, "checked_at": str}, pk="id")
 
 
-MIGRATIONS = (_v1, _v2)
+def _v3(db: Database) -> None:
+    # The reference the visitor was given, so the owner can look a message up by it.
+    db["messages"].add_column("reference", str)
+    for key in [row[0] for row in db.execute("SELECT submission_key FROM messages")]:
+        db.execute("UPDATE messages SET reference = ? WHERE submission_key = ?", [reference_for(key), key])
+    db["messages"].create_index(["reference"])
+    # The outbox: one row per message the owner is to be told of, written in the
+    # same transaction as the message (app/contact/delivery.py sends them).
+    # due_at and lease_until are Unix times: the delivery loop compares them with its clock.
+    db.execute(
+        """CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL UNIQUE REFERENCES messages(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            queued_at REAL NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            due_at REAL NOT NULL,
+            lease_until REAL,
+            leased_by TEXT,
+            delivered_to TEXT NOT NULL DEFAULT '',
+            last_error TEXT,
+            sent_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX notifications_due ON notifications (status, due_at)")
+
+
+MIGRATIONS = (_v1, _v2, _v3)
 
 
 def migrate(db: Database) -> int:
     """Bring the schema up to date; safe when several processes start at once."""
+    if db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+        return len(MIGRATIONS)  # up to date: no write lock, so reading never waits for the server's writes
     db.execute("BEGIN IMMEDIATE")  # one process migrates, the others wait and then see it done
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -87,9 +124,34 @@ def database_path(app: Flask) -> Path:
     return Path(app.config["DATABASE_PATH"] or Path(app.instance_path) / "messages.db")
 
 
+def make_private_folder(folder: Path) -> None:
+    """Create the folder and any missing parents, each one 0700 (an existing one is left as it is)."""
+    if folder.exists():
+        return
+    make_private_folder(folder.parent)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return  # another process made it first
+    folder.chmod(0o700)  # whatever the umask
+
+
+def create_private_file(path: Path) -> None:
+    """An empty file (a valid empty SQLite database) only the owner may read.
+
+    SQLite gives the -wal and -shm files it creates the same mode as the database.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    os.chmod(path, 0o600)
+
+
 def create_database(app: Flask) -> None:
     path = database_path(app)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
+    create_private_file(path)
     db = connect(path)
     try:
         migrate(db)
@@ -111,7 +173,10 @@ def open_existing(app: Flask) -> Database:
     """For the owner's CLI: never creates a database, only opens (and upgrades) one."""
     path = database_path(app)
     if not path.exists():
-        raise DatabaseMissing(f"no database at {path} yet: it is created when the site receives its first message")
+        raise DatabaseMissing(
+            f"no database at {path} yet: the server creates it when it starts; "
+            "DATABASE_PATH here must be the same as the server's"
+        )
     db = connect(path)
     migrate(db)
     return db
@@ -161,6 +226,10 @@ def now_utc() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def iso_utc(unix_time: float) -> str:
+    return datetime.datetime.fromtimestamp(unix_time, datetime.timezone.utc).isoformat(timespec="seconds")
+
+
 class RateLimited(Exception):
     def __init__(self, retry_after: int):
         self.retry_after = retry_after
@@ -175,11 +244,14 @@ def store_message(
     user_agent: str,
     status: str,
     rate_limit: tuple[int, int] | None,
+    notify: bool = False,
 ) -> Stored:
-    """Insert one message exactly once per submission key, within the rate limit.
+    """Insert one message exactly once per submission key, within the rate limit,
+    and, with ``notify``, its notification for the owner.
 
-    Check and insert run in one IMMEDIATE transaction, so the limit holds across
-    every worker process: two posts from one address cannot both see room for one.
+    Check and inserts run in one IMMEDIATE transaction, so the limit holds across
+    every worker process (two posts from one address cannot both see room for
+    one), and a stored message always has its notification queued.
     Returns only after COMMIT: an acknowledged message is on disk.
     """
     db.execute("BEGIN IMMEDIATE")
@@ -202,9 +274,10 @@ def store_message(
                 oldest = datetime.datetime.fromisoformat(recent[1])
                 retry_after = int((oldest + datetime.timedelta(seconds=seconds) - now).total_seconds()) + 1
                 raise RateLimited(max(retry_after, 1))
+        reference = reference_for(submission_key)
         cursor = db.execute(
-            "INSERT INTO messages (created_at, name, email, company, message, status, submission_key, ip_hash, user_agent)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO messages (created_at, name, email, company, message, status, submission_key, ip_hash,"
+            " user_agent, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 now.isoformat(timespec="seconds"),
                 fields["name"],
@@ -215,11 +288,17 @@ def store_message(
                 submission_key,
                 ip_hash,
                 user_agent,
+                reference,
             ],
         )
+        if notify and status in NOTIFIED:
+            db.execute(
+                "INSERT INTO notifications (message_id, created_at, queued_at, due_at) VALUES (?, ?, ?, ?)",
+                [cursor.lastrowid, now.isoformat(timespec="seconds"), now.timestamp(), now.timestamp()],
+            )
         db.execute("COMMIT")
     except BaseException:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return Stored(cursor.lastrowid, reference_for(submission_key))
+    return Stored(cursor.lastrowid, reference)

@@ -1,0 +1,356 @@
+"""Telling the owner of each message: e-mail, chat or webhook, through Apprise.
+
+How a notification travels (the README's "Getting messages" says it for the owner):
+
+1. ``storage.store_message`` writes the message and a row in ``notifications``
+   in one transaction: a stored message always has its notification queued.
+   The visitor's request then only wakes this process's delivery loop.
+2. Each server process runs one delivery loop, a daemon thread. It claims one
+   due row at a time with a lease (a single ``UPDATE ... RETURNING``, so of N
+   processes exactly one gets it), sends it through every configured URL and
+   marks it sent, or schedules a retry: about 1 minute, doubling, at most
+   6 hours apart; after 24 hours it is marked failed.
+3. A process killed mid-send never releases its lease: when the lease runs out
+   another process sends again. So a crash may send twice, never zero times.
+
+A slow or silent mail server holds only this thread, never a worker's request.
+"""
+
+import hashlib
+import logging
+import os
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+import apprise
+import click
+from flask import Flask
+
+from ..config import ConfigError
+from . import storage
+from .forms import escape_invisible
+
+log = logging.getLogger(__name__)
+
+# Apprise logs to its own logger; what it says may hold a URL with its secrets.
+# It goes nowhere but into the captures below, which are masked before use.
+logging.getLogger("apprise").propagate = False
+logging.getLogger("apprise").addHandler(logging.NullHandler())
+
+RETRY_CAP_SECONDS = 6 * 3600
+GIVE_UP_AFTER_SECONDS = 24 * 3600
+LONGEST_POLL_SECONDS = 5.0
+
+# Where NOTIFY_URLS splits: whitespace, or a comma before the next scheme
+# (a comma inside a URL, as in to=a@x.com,b@x.com, stays in it).
+URL_SEPARATOR = re.compile(r"\s+|,\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# What chat services and Markdown would turn into something other than text:
+# @everyone/@here/@channel mentions, Slack's <!channel> and <@U123>, HTML tags,
+# and Markdown links and images ([text](url), ![alt](url)). A zero-width space
+# breaks each one and leaves what the owner reads unchanged.
+MENTION = re.compile(r"(?<![\w.+-])@(?=\w)")
+ANGLE = re.compile(r"<(?=\S)")
+LINK = re.compile(r"\](?=\()")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One configured Apprise URL. Only its scheme is ever shown."""
+
+    url: str
+    scheme: str
+    position: int
+
+    @property
+    def key(self) -> str:
+        # Names the URL in delivered_to without storing it: a retry skips a URL that already has it.
+        return hashlib.sha256(self.url.encode()).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        return f"{self.position}. {self.scheme}"
+
+    def url_replying_to(self, address: str | None) -> str:
+        """For e-mail, the sender's address as Reply-To, so the owner answers from their mail client."""
+        if not address or self.scheme not in ("mailto", "mailtos"):
+            return self.url
+        separator = "&" if "?" in self.url else "?"
+        return f"{self.url}{separator}reply={quote(address, safe='')}"
+
+
+def parse_targets(value: str | None) -> list[Target]:
+    """The URLs in NOTIFY_URLS; a URL Apprise cannot use is named by position and scheme only."""
+    entries = [entry.strip(",") for entry in URL_SEPARATOR.split(value or "") if entry.strip(",")]
+    targets, problems = [], []
+    for position, url in enumerate(entries, start=1):
+        scheme = SCHEME.match(url)
+        if not scheme:
+            problems.append(f"URL {position} has no scheme (it should start like mailtos:// or ntfy://)")
+            continue
+        with apprise.LogCapture(level=logging.DEBUG):  # swallow Apprise's own words about it
+            understood = apprise.Apprise.instantiate(url)
+        if understood is None:
+            problems.append(f"URL {position} ({scheme.group(1).lower()}://...) is not one Apprise can use")
+            continue
+        targets.append(Target(url, scheme.group(1).lower(), position))
+    if problems:
+        raise ConfigError("NOTIFY_URLS: " + "; ".join(problems) + ". See the README, \"Getting messages\".")
+    return targets
+
+
+# Query parameters that hold addresses or settings, not secrets.
+PUBLIC_PARAMETERS = {"to", "from", "cc", "bcc", "reply", "smtp", "mode", "format", "name"}
+
+
+def secrets_in(url: str) -> set[str]:
+    """Every part of a URL that may be a password, token or private topic."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    places = [parts.netloc, parts.path, parts.fragment]
+    places += [value for key, value in parse_qsl(parts.query) if key.lower() not in PUBLIC_PARAMETERS]
+    pieces = {piece for place in places for piece in re.split(r"[:/@,;]+", place)}
+    if "." in host:
+        pieces.discard(host)  # a server's name helps read an error; a token has no dots
+    found = {piece for piece in pieces if len(piece) >= 4}
+    return found | {unquote(piece) for piece in found}
+
+
+def masked(text: str, targets: list[Target]) -> str:
+    for secret in sorted(set().union(*(secrets_in(t.url) for t in targets)), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+# --- what the owner receives ---------------------------------------------------------
+
+def as_plain_text(text: str, one_line: bool = False) -> str:
+    """The sender's words as text and nothing else: no control character, no
+    header break, no mention, tag or link markup."""
+    text = escape_invisible(text, keep="" if one_line else "\n\t")
+    text = MENTION.sub("@" + ZERO_WIDTH_SPACE, text)
+    text = ANGLE.sub("<" + ZERO_WIDTH_SPACE, text)
+    return LINK.sub("]" + ZERO_WIDTH_SPACE, text)
+
+
+def compose(message: dict) -> tuple[str, str]:
+    """The title and plain-text body of the notification for one stored message."""
+    name = as_plain_text(message["name"], one_line=True)
+    company = as_plain_text(message["company"], one_line=True)
+    title = f"New message from {name}" + (f" ({company})" if company else "")
+    if message["status"] == "suspect":
+        title = "Possible spam: " + title
+    reference = message["reference"]
+    body = "\n".join([
+        as_plain_text(message["message"]),
+        "",
+        "--",
+        f"From:      {name} <{as_plain_text(message['email'], one_line=True)}>",
+        f"Company:   {company or '(not given)'}",
+        f"Received:  {message['created_at']} (UTC)",
+        f"Reference: {reference}",
+        "",
+        f"On the server: flask messages show {reference}",
+    ])
+    if message["status"] == "suspect":
+        body += "\n\nIt was sent faster than a person usually types, so it may be spam."
+    return title, body
+
+
+def send(target: Target, title: str, body: str, reply_to: str | None, targets: list[Target]) -> str | None:
+    """Send through one URL: None when it went, else what went wrong (secrets masked)."""
+    detail = None
+    with apprise.LogCapture(level=logging.WARNING) as captured:
+        try:
+            service = apprise.Apprise.instantiate(target.url_replying_to(reply_to))
+            sent = service is not None and bool(service.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT))
+        except Exception as error:  # a plugin's bug must not stop the loop
+            sent, detail = False, f"{type(error).__name__}: {error}"
+        said = captured.getvalue()
+    if sent:
+        return None
+    if detail is None:
+        lines = [line.split(" - ", 2)[-1] for line in said.splitlines() if line.strip()]
+        detail = " ".join(lines[-2:]) or "the service refused it"
+    return masked(escape_invisible(detail), targets)
+
+
+# --- the outbox ------------------------------------------------------------------------
+
+def enabled(app: Flask) -> bool:
+    return bool(app.extensions.get("notify_targets"))
+
+
+def retry_delay(attempts: int, first: float) -> float:
+    """About a minute after the first failure, doubling, at most six hours."""
+    return min(first * 2 ** max(attempts - 1, 0), RETRY_CAP_SECONDS)
+
+
+def claim(db, lease_seconds: float, worker: str) -> dict | None:
+    """Take one due notification for this worker, or None. One statement, so
+    of several processes asking at once exactly one gets each row."""
+    now = time.time()
+    rows = db.execute(
+        """UPDATE notifications SET lease_until = ?, leased_by = ?, attempts = attempts + 1
+           WHERE id = (SELECT id FROM notifications
+                       WHERE status = 'pending' AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+                       ORDER BY due_at LIMIT 1)
+           RETURNING id, message_id, attempts, delivered_to, queued_at""",
+        [now + lease_seconds, worker, now, now],
+    ).fetchall()
+    if not rows:
+        return None
+    return dict(zip(("id", "message_id", "attempts", "delivered_to", "queued_at"), rows[0]))
+
+
+def deliver(db, notification: dict, targets: list[Target], first_retry: float) -> str:
+    """Send one claimed notification through every URL that has not had it; record the outcome."""
+    message = next(db["messages"].rows_where("id = ?", [notification["message_id"]]), None)
+    if message is None:
+        return "gone"  # deleted meanwhile (its row went with it)
+    title, body = compose(message)
+    done = notification["delivered_to"].split()
+    errors = []
+    for target in targets:
+        if target.key in done:
+            continue
+        error = send(target, title, body, message["email"], targets)
+        if error is None:
+            done.append(target.key)
+            # Recorded at once: a crash after this never sends to this URL again.
+            db.execute("UPDATE notifications SET delivered_to = ? WHERE id = ?", [" ".join(done), notification["id"]])
+        else:
+            errors.append(f"{target.label}: {error}")
+    now = time.time()
+    if not errors:
+        db.execute(
+            "UPDATE notifications SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?",
+            [storage.now_utc(), notification["id"]],
+        )
+        return "sent"
+    given_up = now - notification["queued_at"] >= GIVE_UP_AFTER_SECONDS
+    db.execute(
+        "UPDATE notifications SET status = ?, due_at = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+        [
+            "failed" if given_up else "pending",
+            now + retry_delay(notification["attempts"], first_retry),
+            "; ".join(errors),
+            notification["id"],
+        ],
+    )
+    log.warning(
+        "notification for message %s %s: %s",
+        notification["message_id"], "failed for good" if given_up else "will be retried", "; ".join(errors),
+    )
+    return "failed" if given_up else "retry"
+
+
+def deliver_due(app: Flask, db, worker: str | None = None) -> int:
+    """Deliver every notification due now; how many were tried."""
+    targets = app.extensions.get("notify_targets") or []
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    tried = 0
+    while targets and (notification := claim(db, app.config["NOTIFY_LEASE_SECONDS"], worker)):
+        deliver(db, notification, targets, app.config["NOTIFY_RETRY_SECONDS"])
+        tried += 1
+    return tried
+
+
+class DeliveryLoop(threading.Thread):
+    """This process's sender: wakes when a message is stored here, and polls for
+    retries and for what other processes left behind."""
+
+    def __init__(self, app: Flask):
+        super().__init__(name="notification-delivery", daemon=True)
+        self.app = app
+        self.pid = os.getpid()
+        self.wakeup = threading.Event()
+        self.stopping = threading.Event()
+        self.poll_seconds = min(LONGEST_POLL_SECONDS, app.config["NOTIFY_RETRY_SECONDS"] / 2)
+
+    def run(self):
+        db = None
+        while not self.stopping.is_set():
+            try:
+                if db is None:
+                    if not self.app.extensions.get("database_ready"):
+                        storage.create_database(self.app)  # private file, current schema, as a request would
+                    db = storage.connect(storage.database_path(self.app))
+                    # A lost "sent" mark after a power cut means one more e-mail, not a lost
+                    # message: the loop's writes need not wait for fsync as a visitor's do.
+                    db.execute("PRAGMA synchronous = NORMAL")
+                deliver_due(self.app, db)
+            except Exception:
+                log.exception("notification delivery stopped for a moment; it goes on at the next poll")
+                if db is not None:
+                    db.conn.close()
+                    db = None
+            self.wakeup.wait(self.poll_seconds)
+            self.wakeup.clear()
+        if db is not None:
+            db.conn.close()
+
+    def stop(self, timeout: float = 5.0):
+        self.stopping.set()
+        self.wakeup.set()
+        self.join(timeout)
+
+
+_starting = threading.Lock()
+
+
+def ensure_running(app: Flask) -> None:
+    """Start this process's delivery loop (again, in a forked worker) when notifications are on."""
+    if not enabled(app) or not app.config["NOTIFY_IN_BACKGROUND"]:
+        return
+    loop = app.extensions.get("delivery_loop")
+    if loop is not None and loop.pid == os.getpid() and loop.is_alive():
+        return
+    with _starting:
+        loop = app.extensions.get("delivery_loop")
+        if loop is None or loop.pid != os.getpid() or not loop.is_alive():
+            loop = app.extensions["delivery_loop"] = DeliveryLoop(app)
+            loop.start()
+
+
+def wake(app: Flask) -> None:
+    loop = app.extensions.get("delivery_loop")
+    if loop is not None:
+        loop.wakeup.set()
+
+
+def stop(app: Flask) -> None:
+    loop = app.extensions.pop("delivery_loop", None)
+    if loop is not None:
+        loop.stop()
+
+
+def describe(app: Flask) -> str:
+    targets = app.extensions.get("notify_targets") or []
+    if not targets:
+        return "Notifications are off: NOTIFY_URLS is not set, so messages only wait in the database."
+    return f"Notifications are on: {len(targets)} URL(s): " + ", ".join(t.label for t in targets) + "."
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("NOTIFY_URLS", "")
+    app.config.setdefault("NOTIFY_RETRY_SECONDS", 60.0)
+    app.config.setdefault("NOTIFY_LEASE_SECONDS", 120.0)
+    app.config.setdefault("NOTIFY_IN_BACKGROUND", True)
+    try:
+        app.extensions["notify_targets"] = parse_targets(app.config["NOTIFY_URLS"])
+    except ConfigError as error:
+        if app.config["APP_ENV"] == "production":
+            raise
+        log.error("%s Notifications are off until it is fixed.", error)
+        app.extensions["notify_targets"] = []
+    # Forked workers start their own loop on their first request.
+    app.before_request(lambda: ensure_running(app))
+    if click.get_current_context(silent=True) is None:  # a server, not `flask messages ...`
+        log.info(describe(app))
+        ensure_running(app)

@@ -1,0 +1,332 @@
+"""The owner hears of every message: configuration, what the notification says
+and cannot be made to say, the outbox, retries, and delivery from the
+background loop, against a real SMTP server and a real webhook on loopback."""
+
+import logging
+import re
+import sqlite3
+import time
+
+import pytest
+
+from app import create_app
+from app.config import ConfigError
+from app.contact import delivery, storage
+from tests.conftest import app_settings, rows
+from tests.html import hidden_fields
+from tests.receivers import OWNER, SITE, Mailbox, Webhook, free_port, wait_for
+
+VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines",
+         "message": "Hello, let us build something."}
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def webhook():
+    hook = Webhook().start()
+    yield hook
+    hook.stop()
+
+
+def make_app(tmp_path, urls: str, **overrides):
+    settings = {"NOTIFY_URLS": urls, "NOTIFY_IN_BACKGROUND": False, **overrides}
+    return create_app(app_settings(tmp_path, **settings))
+
+
+def post(app, **fields):
+    client = app.test_client()
+    data = {**hidden_fields(client.get("/contact")), "website": "", **VALID, **fields}
+    response = client.post("/contact", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"].rsplit("=", 1)[1]
+
+
+def deliver(app) -> int:
+    db = storage.connect(storage.database_path(app))
+    try:
+        return delivery.deliver_due(app, db)
+    finally:
+        db.conn.close()
+
+
+def outbox(app) -> list[dict]:
+    return rows(app, "notifications")
+
+
+def make_due(app):
+    """Skip the back-off: every pending notification is due now."""
+    connection = sqlite3.connect(storage.database_path(app))
+    connection.execute("UPDATE notifications SET due_at = 0")
+    connection.commit()
+    connection.close()
+
+
+# --- configuration -------------------------------------------------------------------
+
+
+def test_without_notify_urls_notifications_are_off_and_the_log_says_so(tmp_path, caplog):
+    with caplog.at_level(logging.INFO):
+        app = make_app(tmp_path, "")
+    assert "Notifications are off: NOTIFY_URLS is not set" in caplog.text
+    post(app)
+    assert outbox(app) == []
+
+
+def test_urls_split_at_whitespace_and_commas_but_not_inside_a_url(mailbox, webhook):
+    both = f"{mailbox.url()}&cc=a@example.com,b@example.com , {webhook.url}\n  ntfy://127.0.0.1/topic"
+    targets = delivery.parse_targets(both)
+    assert [t.scheme for t in targets] == ["mailto", "json", "ntfy"]
+    assert targets[0].url.endswith("cc=a@example.com,b@example.com")
+
+
+def test_a_url_apprise_cannot_parse_stops_production_naming_scheme_and_position(tmp_path):
+    urls = "json://127.0.0.1:9/ok notaservice://user:hunter2secret@host/tok3nvalue"
+    with pytest.raises(ConfigError) as error:
+        make_app(tmp_path, urls, APP_ENV="production")
+    assert "URL 2 (notaservice://...)" in str(error.value)
+    assert "hunter2secret" not in str(error.value) and "tok3nvalue" not in str(error.value)
+
+
+def test_a_bad_url_in_development_is_logged_without_secrets_and_turns_notifications_off(tmp_path, caplog):
+    with caplog.at_level(logging.INFO):
+        app = make_app(tmp_path, "mailto://", APP_ENV="development")
+    assert "URL 1 (mailto://...)" in caplog.text
+    assert not delivery.enabled(app)
+
+
+# --- what the owner receives ------------------------------------------------------------
+
+
+def test_the_email_names_the_sender_and_replies_to_them(tmp_path, mailbox):
+    app = make_app(tmp_path, mailbox.url())
+    reference = post(app)
+    assert deliver(app) == 1
+    [(recipients, _)] = mailbox.received
+    [mail] = mailbox.messages()
+    assert recipients == [OWNER]
+    assert mail["Subject"] == "New message from Ada Lovelace (Analytical Engines)"
+    assert mail["From"] == SITE and mail["To"] == OWNER
+    assert mail["Reply-To"] == "ada@example.com"
+    body = mail.get_content()
+    assert VALID["message"] in body
+    assert "ada@example.com" in body and "Analytical Engines" in body
+    assert re.search(r"Received:\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", body)
+    assert f"Reference: {reference}" in body
+    assert f"flask messages show {reference}" in body
+    assert outbox(app)[0]["status"] == "sent"
+
+
+def test_without_a_company_the_title_has_no_brackets(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url)
+    post(app, company="")
+    deliver(app)
+    assert webhook.received[0]["title"] == "New message from Ada Lovelace"
+
+
+def test_the_webhook_gets_title_and_body(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url)
+    reference = post(app)
+    deliver(app)
+    [payload] = webhook.received
+    assert payload["title"] == "New message from Ada Lovelace (Analytical Engines)"
+    assert VALID["message"] in payload["message"] and reference in payload["message"]
+
+
+def test_injected_line_breaks_add_no_header_and_no_recipient(tmp_path, mailbox):
+    app = make_app(tmp_path, mailbox.url())
+    # The form refuses line breaks in a name; a row written some other way still must not break a header.
+    post(app, email="ada&to=evil@example.com",
+         message="Hello there.\r\nBcc: victim@example.com\r\nSubject: hijacked\r\n\r\nmore")
+    connection = sqlite3.connect(storage.database_path(app))
+    connection.execute("UPDATE messages SET name = 'Ada\r\nBcc: victim@example.com', company = 'X\nCc: cc@example.com'")
+    connection.commit()
+    connection.close()
+    deliver(app)
+    [(recipients, raw)] = mailbox.received
+    [mail] = mailbox.messages()
+    assert recipients == [OWNER]
+    assert mail["Bcc"] is None and mail["Cc"] is None
+    assert mail["Subject"].startswith("New message from Ada\\x0d\\x0aBcc: victim@example.com")
+    assert mail["Reply-To"] == "ada&to=evil@example.com"
+    header_block = raw.split(b"\r\n\r\n", 1)[0].decode()
+    assert "hijacked" not in header_block and "victim" not in header_block.replace(mail["Subject"], "")
+
+
+HOSTILE_CHAT = "Hi @everyone and @here, <!channel> <@U024BE7LH> [click me](http://evil.example) ![pixel](http://evil.example/p.png) <img src=x onerror=alert(1)>"
+
+
+@pytest.mark.parametrize("receiver", ["mailbox", "webhook"])
+def test_mentions_links_and_markup_arrive_as_inert_text(tmp_path, request, receiver):
+    box = request.getfixturevalue(receiver)
+    app = make_app(tmp_path, box.url() if receiver == "mailbox" else box.url)
+    post(app, name="@everyone", message=HOSTILE_CHAT)
+    deliver(app)
+    if receiver == "mailbox":
+        [mail] = box.messages()
+        title, body = mail["Subject"], mail.get_content()
+    else:
+        [payload] = box.received
+        title, body = payload["title"], payload["message"]
+    for live in ("@everyone", "@here", "<!channel>", "<@U024BE7LH>", "](http", "<img"):
+        assert live not in title + body, live
+    # What the owner reads is unchanged: the breaks are zero-width.
+    assert body.replace("\u200b", "").startswith(HOSTILE_CHAT)
+    assert title.replace("\u200b", "") == "New message from @everyone (Analytical Engines)"
+    assert "ada@example.com" in body  # an address is not a mention
+
+
+# --- which messages notify --------------------------------------------------------------
+
+
+def test_the_notification_is_queued_with_the_message(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url)
+    post(app)
+    [row] = outbox(app)
+    assert row["status"] == "pending" and row["attempts"] == 0
+    assert webhook.received == []  # sending is not the request's job
+
+
+def test_a_repeated_submission_queues_one_notification(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url)
+    client = app.test_client()
+    data = {**hidden_fields(client.get("/contact")), **VALID}
+    client.post("/contact", data=data)
+    client.post("/contact", data=data)
+    assert len(outbox(app)) == 1
+
+
+def test_a_message_that_could_not_be_stored_queues_nothing(tmp_path, webhook, monkeypatch):
+    from tests.conftest import database_locked
+
+    app = make_app(tmp_path, webhook.url)
+    client = app.test_client()
+    with database_locked(app, monkeypatch):
+        response = client.post("/contact", data={**hidden_fields(client.get("/contact")), **VALID})
+    assert response.status_code == 503
+    assert outbox(app) == []
+
+
+def test_spam_is_stored_and_never_notified(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url)
+    post(app, website="https://spam.example")
+    assert outbox(app) == []
+    assert deliver(app) == 0 and webhook.received == []
+
+
+def test_a_suspect_message_is_notified_as_possible_spam(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url, CONTACT_MIN_SECONDS=3)
+    post(app)  # at once: faster than the minimum time
+    deliver(app)
+    [payload] = webhook.received
+    assert payload["title"] == "Possible spam: New message from Ada Lovelace (Analytical Engines)"
+
+
+# --- failures, retries and giving up -------------------------------------------------------
+
+
+def test_back_off_starts_at_a_minute_doubles_and_stops_at_six_hours():
+    delays = [delivery.retry_delay(attempt, 60) for attempt in range(1, 12)]
+    assert delays[:4] == [60, 120, 240, 480]
+    assert max(delays) == 6 * 3600 and delays[-1] == 6 * 3600
+
+
+def test_a_failed_delivery_is_retried_later_with_the_error_kept_and_secrets_masked(tmp_path, caplog):
+    closed = free_port()
+    app = make_app(tmp_path, f"mailto://owner:S3cretAppPassw0rd@127.0.0.1:{closed}?from={SITE}&to={OWNER}")
+    post(app)
+    with caplog.at_level(logging.WARNING):
+        deliver(app)
+    [row] = outbox(app)
+    assert row["status"] == "pending" and row["attempts"] == 1
+    assert 55 <= row["due_at"] - time.time() <= 61  # a minute later
+    assert row["last_error"] and "S3cretAppPassw0rd" not in row["last_error"]
+    assert "will be retried" in caplog.text and "S3cretAppPassw0rd" not in caplog.text
+    assert deliver(app) == 0  # not due yet
+
+
+def test_after_24_hours_of_failures_it_is_marked_failed(tmp_path):
+    app = make_app(tmp_path, f"json://127.0.0.1:{free_port()}/x")
+    post(app)
+    connection = sqlite3.connect(storage.database_path(app))
+    connection.execute("UPDATE notifications SET queued_at = ?", [time.time() - 24 * 3600 - 1])
+    connection.commit()
+    connection.close()
+    deliver(app)
+    assert outbox(app)[0]["status"] == "failed"
+
+
+def test_a_url_that_already_had_it_is_skipped_on_retry(tmp_path, webhook):
+    app = make_app(tmp_path, f"{webhook.url} json://127.0.0.1:{free_port()}/down")
+    post(app)
+    deliver(app)
+    assert len(webhook.received) == 1 and outbox(app)[0]["status"] == "pending"
+    make_due(app)
+    deliver(app)
+    assert len(webhook.received) == 1  # the working URL is not sent the same message again
+
+
+def test_smtp_down_for_the_first_attempts_then_up_delivers_exactly_one_email(tmp_path):
+    box = Mailbox()  # not started: nothing listens on its port yet
+    app = make_app(tmp_path, box.url(), NOTIFY_IN_BACKGROUND=True, NOTIFY_RETRY_SECONDS=0.2)
+    try:
+        post(app)
+        assert wait_for(lambda: outbox(app)[0]["attempts"] >= 2, timeout=10)
+        assert outbox(app)[0]["status"] == "pending"
+        box.start()
+        assert wait_for(lambda: outbox(app)[0]["status"] == "sent", timeout=15)
+        time.sleep(1)  # time for a wrong second send to show
+        assert len(box.received) == 1
+    finally:
+        delivery.stop(app)
+        box.stop()
+
+
+def test_the_background_loop_delivers_without_being_asked(tmp_path, mailbox):
+    app = make_app(tmp_path, mailbox.url(), NOTIFY_IN_BACKGROUND=True)
+    try:
+        post(app)
+        assert wait_for(lambda: len(mailbox.received) == 1, timeout=10)
+    finally:
+        delivery.stop(app)
+
+
+def test_an_expired_lease_is_taken_over(tmp_path, webhook):
+    # A process that claimed the notification and died: its lease runs out, another sends it.
+    app = make_app(tmp_path, webhook.url, NOTIFY_LEASE_SECONDS=0.3)
+    post(app)
+    db = storage.connect(storage.database_path(app))
+    try:
+        assert delivery.claim(db, 0.3, "dead-worker") is not None
+        assert delivery.deliver_due(app, db) == 0  # leased: nobody else takes it yet
+        time.sleep(0.4)
+        assert delivery.deliver_due(app, db) == 1
+    finally:
+        db.conn.close()
+    assert len(webhook.received) == 1
+
+
+def test_deleting_a_message_deletes_its_notification(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url)
+    post(app)
+    connection = storage.connect(storage.database_path(app))
+    connection.execute("DELETE FROM messages")
+    connection.conn.close()
+    assert outbox(app) == []
+
+
+def test_secrets_in_an_error_are_masked_but_the_server_name_kept():
+    targets = delivery.parse_targets(
+        "mailtos://owner:S3cretAppPassw0rd@smtp.example.com?to=owner@example.com "
+        "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/987654321"
+    )
+    error = ("535 auth failed for owner:S3cretAppPassw0rd at smtp.example.com; "
+             "telegram said no to bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
+    shown = delivery.masked(error, targets)
+    assert "S3cretAppPassw0rd" not in shown and "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in shown
+    assert "smtp.example.com" in shown
