@@ -3,15 +3,13 @@
 from pathlib import Path
 
 from flask import Flask
-from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, config, contact, errors, rendering, requestlog, security
+from . import assets, bodies, config, contact, errors, rendering, requestlog, security
 from .content import load_content
 from .content.cli import content_cli
 from .health import bp as health_bp
 from .pages import bp as pages_bp
-from .replay import Replay
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -33,12 +31,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     # mistake in data/ stops start-up instead of failing a visitor's request.
     content = load_content(Path(app.config["CONTENT_DIR"]))
     app.extensions["content"] = content
-    app.config["SITE_URL"] = app.config["SITE_URL"] or content.site.url or "http://127.0.0.1:5000"
+    app.config["SITE_URL"] = config.resolve_site_url(app.config, content.site.url)
     app.jinja_env.globals.update(content=content, site=content.site, site_url=app.config["SITE_URL"])
 
-    Htmx(app)
     requestlog.init_app(app)  # first, so every request is timed and logged, even one refused early
     security.init_app(app)
+    bodies.init_app(app)
     assets.init_app(app)
     rendering.init_app(app)
     errors.init_app(app)
@@ -46,7 +44,4 @@ def create_app(test_config: dict | None = None) -> Flask:
     contact.init_app(app)
     app.register_blueprint(health_bp)
     app.cli.add_command(content_cli)
-
-    # Outermost: repeat requests for cached pages and files never reach Flask.
-    app.wsgi_app = app.extensions["replay"] = Replay(app.wsgi_app)
     return app

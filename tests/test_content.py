@@ -7,7 +7,7 @@ import pytest
 
 from app import create_app
 from app.content import ContentError, load_content, tag_slug
-from tests.conftest import DATA
+from tests.conftest import DATA, app_settings
 
 
 def test_loads_the_owners_five_projects_in_order():
@@ -86,10 +86,10 @@ def test_every_problem_is_reported_at_once(content_dir):
     assert len(error.value.errors) == 2
 
 
-def test_broken_content_stops_start_up(content_dir):
+def test_broken_content_stops_start_up(content_dir, tmp_path):
     break_field(content_dir / "projects/write.toml", r"^title = .*$", "")
     with pytest.raises(ContentError, match="write.toml: title: missing"):
-        create_app({"TESTING": True, "CONTENT_DIR": str(content_dir)})
+        create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir)))
 
 
 def test_content_check_passes_and_lists_the_owners_gaps(runner):
