@@ -238,15 +238,51 @@ def send_all(port: int, requests: list, threads: int = 4):
         thread.join()
 
 
-def test_twenty_thousand_odd_requests_do_not_grow_a_worker(stack):
-    workers = [pid for pid in descendants(stack.process.pid) if "server.py" in command_line(pid)
-               and parent_of(pid) != stack.process.pid]
+def granian_workers(server: subprocess.Popen) -> list[int]:
+    """granian's worker processes: server.py processes whose parent is server.py."""
+    return [pid for pid in descendants(server.pid) if "server.py" in command_line(pid)
+            and "server.py" in command_line(parent_of(pid))]
+
+
+@pytest.fixture
+def granian_alone(tmp_path):
+    """granian without nginx, as `make serve-granian` runs it."""
+    port = free_port()
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(16), "SITE_URL": "https://harsh.example",
+           "DATABASE_PATH": str(tmp_path / "messages.db"), "PORT": str(port), "WORKERS": "2"}
+    server = subprocess.Popen([sys.executable, "server.py"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(granian_workers(server)) < 2 or not answers(port):
+        assert time.monotonic() < deadline, "granian did not start"
+        time.sleep(0.2)
+    yield server, port
+    server.terminate()
+    server.wait(45)
+
+
+def answers(port: int) -> bool:
+    try:
+        return get(port, "/")[0] == 200
+    except OSError:
+        return False
+
+
+def assert_workers_do_not_grow(server: subprocess.Popen, port: int):
+    workers = granian_workers(server)
     assert len(workers) == 2, workers
-    send_all(stack.port, list(hostile_paths(0, 2000)))  # warm up: every page rendered once
+    send_all(port, list(hostile_paths(0, 2000)))  # warm up: every page rendered once
     before = {pid: rss_kb(pid) for pid in workers}
-    send_all(stack.port, list(hostile_paths(2000, 20_000)))
-    growth_mb = {pid: (rss_kb(pid) - kb) / 1024 for pid, kb in before.items()}
+    send_all(port, list(hostile_paths(2000, 20_000)))
+    growth_mb = {pid: round((rss_kb(pid) - kb) / 1024, 1) for pid, kb in before.items()}
     assert all(growth < 10 for growth in growth_mb.values()), growth_mb
+
+
+def test_twenty_thousand_odd_requests_do_not_grow_a_worker(stack):
+    assert_workers_do_not_grow(stack.process, stack.port)
+
+
+def test_nor_without_nginx_in_front(granian_alone):
+    assert_workers_do_not_grow(*granian_alone)
 
 
 @pytest.mark.parametrize("header, value", [
