@@ -155,6 +155,11 @@ def run(run_dir: Path, environ) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+            # Workers left behind by a main process that died (each child leads its own group).
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def prepare(destination: Path) -> None:

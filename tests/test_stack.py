@@ -334,3 +334,14 @@ def test_sigterm_stops_everything_it_started(tmp_path):
     time.sleep(0.5)
     assert [pid for pid in started if Path(f"/proc/{pid}").exists() and command_line(pid)] == []
     assert run_dirs and not any(Path(d).exists() for d in run_dirs)
+
+
+def test_when_granian_dies_the_stack_exits_for_its_supervisor_to_restart(tmp_path):
+    own = Stack(tmp_path)
+    started = descendants(own.process.pid)
+    [granian] = [pid for pid in started if parent_of(pid) == own.process.pid and "server.py" in command_line(pid)]
+    os.kill(granian, signal.SIGKILL)  # as granian's own "crash loop detected" exit would
+    assert own.process.wait(45) == 1  # systemd's Restart=always, compose's restart: always start it again
+    own.log.close()
+    time.sleep(0.5)
+    assert [pid for pid in started if Path(f"/proc/{pid}").exists() and command_line(pid) and pid != granian] == []
