@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 from string import Template
 
-ROOT = Path(__file__).resolve().parent.parent
+from app.assets import Assets
+from app.config import ROOT
+
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 STOP_SECONDS = 35  # granian gives requests in progress 30 s (server.py)
 
@@ -43,11 +45,7 @@ def render_config(**values: str) -> str:
 
 def write_static(destination: Path) -> None:
     """static/ under the app's own hashed names, each with a .gz copy when that is smaller."""
-    sys.path.insert(0, str(ROOT))
-    from app.assets import Assets
-    from app.config import ROOT as APP_ROOT
-
-    assets = Assets(APP_ROOT / "static")
+    assets = Assets(ROOT / "static")
     for name, hashed in assets.hashed_names.items():
         body, _ = assets.bodies[name]
         path = destination / "static" / hashed
