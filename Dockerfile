@@ -1,4 +1,6 @@
-# The site in a container: granian's workers, as `make serve` runs them.
+# The app's image: granian's workers, as `make serve-granian` runs them. Run it
+# behind nginx with deploy/compose.yaml, or alone where a platform's proxy
+# buffers bodies and times out slow clients (README, "Deploying").
 #   docker build -t portfolio .
 #   docker run -p 8000:8000 -e SECRET_KEY=... -e SITE_URL=https://example.com -v portfolio-data:/data portfolio
 FROM python:3.11-slim
@@ -18,11 +20,13 @@ COPY app/ app/
 COPY templates/ templates/
 COPY static/ static/
 COPY data/ data/
+COPY deploy/ deploy/
 COPY wsgi.py server.py ./
 
-# The messages live in a volume, owned by an unprivileged user that runs the server.
+# The messages live in a volume, owned by an unprivileged user that runs the server;
+# /srv/shared is where compose.yaml's nginx finds its configuration and static files.
 RUN useradd --system --uid 10001 --no-create-home portfolio \
-    && mkdir /data && chown portfolio /data
+    && mkdir /data /srv/shared && chown portfolio /data /srv/shared
 USER portfolio
 VOLUME /data
 EXPOSE 8000

@@ -2,8 +2,9 @@
 #   make run    serve the site at http://127.0.0.1:5000 (development)
 #   make test   the whole suite, browser tests included
 # And for a deployment:
-#   make serve  the production server (granian) on 127.0.0.1:8000; HOST, PORT, WORKERS override
-#   make bench  the site against nginx serving the same bytes (BENCHMARKS.md)
+#   make serve          the production stack, nginx in front of granian, on 127.0.0.1:8000; HOST, PORT, WORKERS override
+#   make serve-granian  granian alone, for a platform whose own proxy buffers and times out clients (README)
+#   make bench          the stack and granian alone against nginx serving the same bytes (BENCHMARKS.md)
 #   make bench-contact  POST /contact with notifications off and on (BENCHMARKS.md)
 PYTHON ?= python3
 VENV := .venv
@@ -13,17 +14,20 @@ DEV := $(VENV)/.dev-installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run serve test bench bench-contact bench-tools screenshots browser java clean
+.PHONY: run serve serve-granian nginx test bench bench-contact bench-tools screenshots browser java clean
 
 # The development server: werkzeug's reloader restarts it when Python code changes; the app itself
 # follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
 run: $(RUNTIME)
 	$(BIN)/flask run --debug
 
-serve: $(RUNTIME)
+serve: $(RUNTIME) nginx
+	APP_ENV=production $(BIN)/python -m deploy.stack
+
+serve-granian: $(RUNTIME)
 	APP_ENV=production $(BIN)/python server.py
 
-test: $(DEV) $(VNU) $(AXE) browser java
+test: $(DEV) $(VNU) $(AXE) browser java nginx
 	$(BIN)/python -m pytest
 
 bench: $(RUNTIME) bench-tools
@@ -58,11 +62,18 @@ browser:
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: install Debian's 'chromium' package, or set CHROMIUM_PATH to a Chromium executable." >&2; exit 1; fi
 
-# The benchmark's load generator and its static-file baseline.
-bench-tools:
-	@if command -v wrk >/dev/null && command -v nginx >/dev/null; then exit 0; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null; \
-	else echo "make bench needs wrk and nginx: install Debian's 'wrk' and 'nginx-light' packages." >&2; exit 1; fi
+# Debian's nginx: in front of the app in make serve, and in the stack's tests.
+# (nginx-light has every module the template uses: gzip_static, limit_conn, proxy_cache.)
+nginx:
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	else echo "nginx is missing: install Debian's 'nginx-light' package." >&2; exit 1; fi
+
+# The benchmark's load generator.
+bench-tools: nginx
+	@if command -v wrk >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else echo "make bench needs wrk: install Debian's 'wrk' package." >&2; exit 1; fi
 
 # The Nu HTML Checker runs on Java.
 java:

@@ -1,19 +1,21 @@
-"""The production server: granian's WSGI workers, configured here.
+"""The app server: granian's WSGI workers, configured here.
 
-    make serve                                  # 127.0.0.1:8000, one worker per CPU
-    HOST=0.0.0.0 PORT=8080 WORKERS=4 make serve
+    make serve-granian                          # 127.0.0.1:8000, one worker per CPU
+    HOST=0.0.0.0 PORT=8080 WORKERS=4 make serve-granian
+    SOCKET=/run/portfolio/app.sock python server.py   # how make serve runs it, behind nginx
 
 Granian was chosen by measurement (BENCHMARKS.md). Only this file knows it is
 granian: the app itself is plain WSGI (wsgi:app).
 """
 
 import os
+from pathlib import Path
 
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 
-# The app writes the access log itself (app/ops.py: method, path, status,
+# The app writes the access log itself (app/requestlog.py: method, path, status,
 # duration and the request id it also sends back), so granian's own is off and
 # every request is one line. Everything goes to standard error, for the
 # service manager or container runtime to collect.
@@ -34,14 +36,20 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def listen_on(environ) -> dict:
+    if environ.get("SOCKET"):
+        # Behind nginx: a unix socket that only this user (and so nginx's workers) may use.
+        return {"uds": Path(environ["SOCKET"]), "uds_permissions": 0o600}
+    return {"address": environ.get("HOST", "127.0.0.1"), "port": int(environ.get("PORT", "8000"))}
+
+
 def settings(environ=os.environ) -> dict:
     return {
         "target": "wsgi:app",
         "interface": Interfaces.WSGI,
         "http": HTTPModes.http1,  # a TLS-terminating proxy or CDN speaks HTTP/2 to browsers
         "websockets": False,
-        "address": environ.get("HOST", "127.0.0.1"),
-        "port": int(environ.get("PORT", "8000")),
+        **listen_on(environ),
         "workers": int(environ.get("WORKERS") or cpu_count()),
         # One Python thread per worker: measured, it serves cached pages fastest and
         # with the steadiest p99; more threads only fight over the GIL (BENCHMARKS.md).

@@ -3,13 +3,11 @@
 from pathlib import Path
 
 from flask import Flask
-from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, config, contact, content, development, errors, rendering, requestlog, security, social
+from . import assets, bodies, config, contact, content, development, errors, rendering, requestlog, security, social
 from .health import bp as health_bp
 from .pages import bp as pages_bp
-from .replay import Replay
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -31,9 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # a mistake in data/ stops start-up instead of failing a visitor's request.
     content.init_app(app)
 
-    Htmx(app)
     requestlog.init_app(app)  # first, so every request is timed and logged, even one refused early
     security.init_app(app)
+    bodies.init_app(app)
     assets.init_app(app)
     rendering.init_app(app)
     errors.init_app(app)
@@ -41,8 +39,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     social.init_app(app)
     contact.init_app(app)
     app.register_blueprint(health_bp)
-
-    # Outermost: repeat requests for cached pages and files never reach Flask.
-    app.wsgi_app = app.extensions["replay"] = Replay(app.wsgi_app)
-    development.init_app(app)  # outside the replay: an edit must reach past what it kept
+    development.init_app(app)  # outermost: under make run, an edit reaches past every cache
     return app

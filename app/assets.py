@@ -10,11 +10,10 @@ import hashlib
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app
 
 from .config import ROOT
 from .encoding import Encoded, encode, respond
-from .replay import REPLAYABLE
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=300"
@@ -63,8 +62,6 @@ def static_file(name: str):
     found = current_app.extensions["assets"].find(name)
     if found is None:
         abort(404)
-    if not request.query_string:
-        request.environ[REPLAYABLE] = True
     return respond(*found)
 
 

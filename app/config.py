@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -65,6 +66,24 @@ def from_environment(environ=os.environ) -> dict:
         # A contact page left open for hours must still send: tokens last a week.
         "WTF_CSRF_TIME_LIMIT": 7 * 24 * 3600,
     }
+
+
+def resolve_site_url(config: dict, content_url: str) -> str:
+    """The public address: SITE_URL, else the content's identity.url.
+
+    Production refuses to start without an absolute http(s) address: canonical
+    links, Open Graph and the sitemap would otherwise name a loopback address.
+    """
+    url = config["SITE_URL"] or content_url.rstrip("/")
+    if not url and config["APP_ENV"] != "production":
+        return "http://127.0.0.1:5000"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"SITE_URL={url!r}: expected the site's absolute public address, for example SITE_URL=https://example.com"
+            if url else "SITE_URL is not set. In production it must be the public address, for example SITE_URL=https://example.com"
+        )
+    return url
 
 
 def ensure_secret_key(config: dict, instance_path: Path) -> None:

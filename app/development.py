@@ -3,9 +3,9 @@
 Each request first compares the files under the content folder, templates/
 and static/ with what was seen last (names, sizes, modification times: a
 fraction of a millisecond for this site). When anything was added, changed
-or deleted, the content is read again and every cache (rendered pages, the
-replay's answers, static files and their hashed names) is dropped, in this
-process, without a restart: a new project file is a page on the next
+or deleted, the content is read again and every cache (rendered pages,
+link-preview pictures, static files and their hashed names) is dropped, in
+this process, without a restart: a new project file is a page on the next
 request. Python code is still werkzeug's reloader's to watch.
 
 Why not let that reloader restart on every edit: its stat loop watches a list
@@ -127,7 +127,6 @@ class FollowEdits:
         assets = app.extensions["assets"] = Assets(ROOT / "static")
         app.jinja_env.globals["asset_url"] = assets.url
         app.extensions["rendered"].clear()
-        app.extensions["replay"].kept.clear()
 
 
 def init_app(app: Flask) -> None:

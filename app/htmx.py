@@ -1,6 +1,7 @@
 """What htmx asked for: the whole page, or only a fragment of it.
 
-htmx-flask predates htmx 4, so ``HX-Request-Type`` is read here directly.
+htmx-flask's HtmxHeaders reads htmx's request headers, here and nowhere else;
+it predates htmx 4, so ``HX-Request-Type`` is read directly.
 """
 
 from flask import request
@@ -11,16 +12,11 @@ from htmx_flask.requests import HtmxHeaders
 VARY = ("HX-Request", "HX-Request-Type", "HX-History-Restore-Request")
 
 
-def fragment_requested(headers) -> bool:
+def wants_fragment() -> bool:
     """True for an htmx request that swaps part of the page.
 
     A history restore (htmx 4 re-fetches the page on back/forward) and a
     request that targets the whole body (``HX-Request-Type: full``) get the page.
-    Takes any headers mapping, so app/replay.py decides exactly as Flask does.
     """
-    htmx = HtmxHeaders(headers)
-    return bool(htmx) and not htmx.history_restore_request and headers.get("HX-Request-Type") != "full"
-
-
-def wants_fragment() -> bool:
-    return fragment_requested(request.headers)
+    htmx = HtmxHeaders(request.headers)
+    return bool(htmx) and not htmx.history_restore_request and request.headers.get("HX-Request-Type") != "full"

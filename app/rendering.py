@@ -10,12 +10,14 @@ from flask import Flask, Response, current_app, render_template, request
 
 from .encoding import Encoded, encode, respond
 from .htmx import VARY, wants_fragment
-from .replay import REPLAYABLE
 
 HTML = "text/html; charset=utf-8"
 # Browsers revalidate every time (a cheap 304 thanks to the ETag); a shared
-# cache (CDN, reverse proxy) may serve its copy for five minutes.
+# cache (CDN, our nginx) may serve its copy for five minutes, but only of the
+# canonical URL: other spellings (?utm_source=…) are answered, never kept, so
+# what clients send cannot fill a shared cache either.
 PAGE_CACHE_CONTROL = "public, max-age=0, s-maxage=300, must-revalidate"
+NOT_SHARED_CACHE_CONTROL = "public, max-age=0, must-revalidate"
 
 
 def init_app(app: Flask) -> None:
@@ -32,11 +34,10 @@ def rendered(key: tuple, template: str, content_type: str, **context) -> Encoded
 
 
 def cached(key: tuple, template: str, content_type: str, canonical_query: str = "", **context) -> Response:
-    """A rendered body from memory. At its canonical URL the answer may also be
-    kept by app/replay.py; other spellings (?utm_source=…) are served, not kept."""
-    if request.query_string.decode("latin-1") == canonical_query:
-        request.environ[REPLAYABLE] = True
-    return respond(rendered(key, template, content_type, **context), content_type, PAGE_CACHE_CONTROL)
+    """A rendered body from memory; a shared cache may keep it only at its canonical URL."""
+    canonical = request.query_string.decode("latin-1") == canonical_query
+    cache_control = PAGE_CACHE_CONTROL if canonical else NOT_SHARED_CACHE_CONTROL
+    return respond(rendered(key, template, content_type, **context), content_type, cache_control)
 
 
 def page_or_fragment(key: tuple, page: str, fragment: str, canonical_query: str = "", **context) -> Response:

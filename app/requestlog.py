@@ -3,6 +3,10 @@
 The id is the proxy's X-Request-ID when it sends a sane one, so a visitor's
 report can be matched to the log across every hop. Tracebacks go to the log
 only, never to a visitor (app/errors.py).
+
+The path and query are the client's own text: anything unprintable in them
+(a newline, an escape sequence) is written as a visible escape, so a request
+can neither forge a second log line nor drive the terminal reading the log.
 """
 
 import logging
@@ -20,10 +24,17 @@ def request_id(incoming: str | None) -> str:
     return incoming if incoming and REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
+def printable(text: str) -> str:
+    """The text with every unprintable character (and the backslash) escaped, on one line."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(c if c.isprintable() and c != "\\" else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def log_request(method: str, path: str, query: str, status: int, started: float, rid: str) -> None:
-    """The request's one log line; app/replay.py writes the same for the requests it answers."""
     elapsed_ms = (time.perf_counter() - started) * 1000
-    log.info("%s %s%s %s %.1fms id=%s", method, path, "?" + query if query else "", status, elapsed_ms, rid)
+    target = printable(path + ("?" + query if query else ""))
+    log.info("%s %s %s %.1fms id=%s", printable(method), target, status, elapsed_ms, rid)
 
 
 def start_request() -> None:

@@ -49,6 +49,10 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SECURE=app.config["APP_ENV"] == "production",
     )
 
+    # Werkzeug would answer //work//write with a redirect to an absolute URL
+    # built from the Host header, which anyone may set: such paths are a 404.
+    app.url_map.merge_slashes = False
+
     @app.after_request
     def add_security_headers(response):
         response.headers.update(headers)

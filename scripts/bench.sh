@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# make bench: the production server against nginx serving the identical bytes of /.
+# make bench: the production stack (nginx in front of granian, as `make serve`
+# runs it) and granian alone (`make serve-granian`), against nginx serving the
+# identical bytes of / from disk, in one run.
 #
-# Starts server.py (granian) on a throw-away database and nginx on loopback,
-# loads both with wrk (bounded runs, 127.0.0.1 only) and prints a Markdown
-# table: requests per second, p50 and p99 latency, and the ratio to nginx.
-# Runs of / alternate between nginx and the app, and the median of each is
-# reported, so drift on a shared machine hits both sides alike.
+# Starts each on a throw-away database, loads them with wrk (bounded runs,
+# loopback only) and prints a Markdown table: requests per second, p50 and p99
+# latency, and the ratio to nginx static. Runs of / alternate between nginx
+# static, the stack and granian alone, and the median of each is reported, so
+# drift on a shared machine hits all three alike. Then the p99 of / through
+# the stack while 20 contact messages a second arrive, and while 50 clients
+# each send a POST body one byte a second.
 #
 #   DURATION=10s ROUNDS=3 CONNECTIONS=16 make bench
 set -euo pipefail
@@ -27,7 +31,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 150); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not answering: $1" >&2; exit 1; }
+wait_for() { for _ in $(seq 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not answering: $1" >&2; exit 1; }
 
 # wrk --latency output -> "requests/s p50_ms p99_ms"
 summarise() {
@@ -40,19 +44,33 @@ summarise() {
 load() { wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | summarise; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# --- the app, as `make serve` runs it ------------------------------------------------
-APP_PORT=$(free_port)
-APP_ENV=production SECRET_KEY=$("$PYTHON" -c 'import secrets; print(secrets.token_hex(32))') \
-  DATABASE_PATH="$WORK/messages.db" CONTACT_RATE_LIMIT=off CONTACT_MIN_SECONDS=0 \
-  HOST=127.0.0.1 PORT=$APP_PORT "$PYTHON" server.py 2>"$WORK/server.log" &
-PIDS+=($!)
-APP=http://127.0.0.1:$APP_PORT
-wait_for "$APP/healthz"
+APP_SETTINGS=(APP_ENV=production SECRET_KEY="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(32))')"
+  SITE_URL=https://bench.example CONTACT_RATE_LIMIT=off CONTACT_MIN_SECONDS=0)
 
-# --- nginx, serving the very bytes the app sends for / --------------------------------
+# --- the stack, as `make serve` runs it; the same without nginx's page cache -------------
+STACK_PORT=$(free_port)
+env "${APP_SETTINGS[@]}" DATABASE_PATH="$WORK/stack.db" HOST=127.0.0.1 PORT=$STACK_PORT \
+  "$PYTHON" -m deploy.stack 2>"$WORK/stack.log" &
+PIDS+=($!)
+STACK=http://127.0.0.1:$STACK_PORT
+NOCACHE_PORT=$(free_port)
+env "${APP_SETTINGS[@]}" DATABASE_PATH="$WORK/nocache.db" HOST=127.0.0.1 PORT=$NOCACHE_PORT PROXY_CACHE=off \
+  "$PYTHON" -m deploy.stack 2>"$WORK/nocache.log" &
+PIDS+=($!)
+NOCACHE=http://127.0.0.1:$NOCACHE_PORT
+
+# --- granian alone, as `make serve-granian` runs it ------------------------------------------
+ALONE_PORT=$(free_port)
+env "${APP_SETTINGS[@]}" DATABASE_PATH="$WORK/alone.db" HOST=127.0.0.1 PORT=$ALONE_PORT \
+  "$PYTHON" server.py 2>"$WORK/alone.log" &
+PIDS+=($!)
+ALONE=http://127.0.0.1:$ALONE_PORT
+wait_for "$STACK/"; wait_for "$NOCACHE/"; wait_for "$ALONE/"
+
+# --- nginx, serving the very bytes the app sends for / --------------------------------------
 NGINX_PORT=$(free_port)
 mkdir -p "$WORK/nginx/root" "$WORK/nginx/tmp"
-curl -fs "$APP/" -o "$WORK/nginx/root/index.html"
+curl -fs "$ALONE/" -o "$WORK/nginx/root/index.html"
 cat >"$WORK/nginx/nginx.conf" <<CONF
 daemon off;
 worker_processes auto;
@@ -80,19 +98,22 @@ nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
 PIDS+=($!)
 NGINX=http://127.0.0.1:$NGINX_PORT
 wait_for "$NGINX/"
-cmp -s "$WORK/nginx/root/index.html" <(curl -fs "$NGINX/") || { echo "nginx is not serving the app's bytes" >&2; exit 1; }
+for server in "$STACK" "$ALONE"; do
+  cmp -s "$WORK/nginx/root/index.html" <(curl -fs "$server/") || { echo "$server does not send nginx's bytes" >&2; exit 1; }
+done
 
-# Warm both (and the app's render and replay caches) before measuring.
-wrk -t2 -c"$CONNECTIONS" -d2s "$NGINX/" >/dev/null
-wrk -t2 -c"$CONNECTIONS" -d2s "$APP/" >/dev/null
+# Warm everything (renders, nginx's cache) before measuring.
+for server in "$NGINX" "$STACK" "$NOCACHE" "$ALONE"; do wrk -t2 -c"$CONNECTIONS" -d2s "$server/" >/dev/null; done
 
-# --- / : alternating rounds, medians -----------------------------------------------
-: >"$WORK/nginx.runs"; : >"$WORK/app.runs"
+# --- / : alternating rounds, medians -----------------------------------------------------
+: >"$WORK/nginx.runs"; : >"$WORK/stack.runs"; : >"$WORK/alone.runs"
 for _ in $(seq "$ROUNDS"); do
   load "$NGINX/" >>"$WORK/nginx.runs"
-  load "$APP/" >>"$WORK/app.runs"
+  load "$STACK/" >>"$WORK/stack.runs"
+  load "$ALONE/" >>"$WORK/alone.runs"
 done
 column_median() { cut -d' ' -f"$2" "$1" | median; }
+medians() { echo "$(column_median "$1" 1) $(column_median "$1" 2) $(column_median "$1" 3)"; }
 STATIC_RPS=$(column_median "$WORK/nginx.runs" 1)
 
 row() { # label, rps, p50, p99
@@ -100,40 +121,40 @@ row() { # label, rps, p50, p99
 }
 
 HX=(-H "HX-Request: true" -H "HX-Request-Type: partial")
-ETAG=$(curl -fsI "$APP/" | awk 'tolower($1) == "etag:" { sub(/\r$/, "", $2); print $2 }')
-[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $ETAG" "$APP/")" = 304 ] || { echo "no 304 for /" >&2; exit 1; }
+ETAG=$(curl -fsI "$STACK/" | awk 'tolower($1) == "etag:" { sub(/\r$/, "", $2); print $2 }')
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $ETAG" "$STACK/")" = 304 ] || { echo "no 304 for /" >&2; exit 1; }
+STYLESHEET=$(curl -fs "$STACK/" | grep -o '/static/css/site\.[0-9a-f]*\.css' | head -1)
 
-# --- POST /contact: a session, a token, and a fresh submission key per request -------
-FORM=$(curl -fs -c "$WORK/cookies" "$APP/contact")
-TOKEN=$(grep -o 'name="csrf_token" type="hidden" value="[^"]*"' <<<"$FORM" | sed 's/.*value="//; s/"$//')
-COOKIE=$(awk '$6 == "session" { print "session=" $7 }' "$WORK/cookies")
-cat >"$WORK/post.lua" <<LUA
--- Each request is a new message: a unique one-time key, the same session and token.
-local counter = 0
-local thread_id = 0
-setup = function(thread) thread_id = thread_id + 1; thread:set("tid", thread_id) end
-request = function()
-  counter = counter + 1
-  local key = string.format("bench-%02d-%024d", tid, counter)
-  local body = "csrf_token=$TOKEN&submission_key=" .. key ..
-    "&rendered_at=&website=&name=Load+Test&email=load%40example.com&company=&message=A+benchmark+message+" .. counter
-  return wrk.format("POST", "/contact", {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = "$COOKIE"}, body)
-end
-LUA
+# p99 of / through the stack while other traffic arrives: wrk measures, bench_clients.py adds the rest.
+with_background() { # label, bench_clients.py arguments...
+  local label=$1; shift
+  "$PYTHON" scripts/bench_clients.py "$@" 2>>"$WORK/background.log" &
+  local background=$!
+  sleep 1
+  row "$label" $(load "$STACK/")
+  wait "$background"
+}
+SECONDS_BACKGROUND=$(( ${DURATION%s} + 2 ))
 
 {
   echo "| request | requests/s | p50 ms | p99 ms | ratio to nginx static / |"
   echo "| --- | ---: | ---: | ---: | ---: |"
-  echo "| nginx static: the same bytes of / | $STATIC_RPS | $(column_median "$WORK/nginx.runs" 2) | $(column_median "$WORK/nginx.runs" 3) | 1.000 |"
-  row "app: /" "$(column_median "$WORK/app.runs" 1)" "$(column_median "$WORK/app.runs" 2)" "$(column_median "$WORK/app.runs" 3)"
-  row "app: case-study fragment /work/write (htmx)" $(load "${HX[@]}" "$APP/work/write")
-  row "app: filtered list fragment /?tag=docker (htmx)" $(load "${HX[@]}" "$APP/?tag=docker")
-  row "app: / with If-None-Match, answered 304" $(load -H "If-None-Match: $ETAG" "$APP/")
-  row "app: POST /contact, a new message each (rate limit off)" $(load -s "$WORK/post.lua" "$APP/contact")
+  row "nginx static: the same bytes of /" $(medians "$WORK/nginx.runs")
+  row "stack: /" $(medians "$WORK/stack.runs")
+  row "stack: case-study fragment /work/write (htmx)" $(load "${HX[@]}" "$STACK/work/write")
+  row "stack: hashed static file (site.css, gzip)" $(load -H "Accept-Encoding: gzip" "$STACK$STYLESHEET")
+  row "stack: / with If-None-Match, answered 304" $(load -H "If-None-Match: $ETAG" "$STACK/")
+  row "stack without nginx's page cache: /" $(load "$NOCACHE/")
+  row "granian alone: /" $(medians "$WORK/alone.runs")
+  row "granian alone: case-study fragment /work/write (htmx)" $(load "${HX[@]}" "$ALONE/work/write")
+  row "granian alone: hashed static file (site.css, gzip)" $(load -H "Accept-Encoding: gzip" "$ALONE$STYLESHEET")
+  row "granian alone: / with If-None-Match, answered 304" $(load -H "If-None-Match: $ETAG" "$ALONE/")
+  with_background "stack: / while 20 contact messages a second arrive" posts "$STACK_PORT" 20 "$SECONDS_BACKGROUND"
+  with_background "stack: / while 50 clients send a body one byte a second" slow "$STACK_PORT" 50 "$SECONDS_BACKGROUND"
 } | tee "$WORK/table.md"
 
-STORED=$("$PYTHON" -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from messages').fetchone()[0])" "$WORK/messages.db")
+STORED=$("$PYTHON" -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from messages').fetchone()[0])" "$WORK/stack.db")
 echo
-echo "Messages stored during the POST run: $STORED (each acknowledged with a 303)."
+echo "Messages stored through the stack during the POST run: $STORED; $(grep posts "$WORK/background.log")."
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback;" \
-  "server.py with ${WORKERS:-$(nproc)} granian workers; $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes auto."
+  "granian with ${WORKERS:-$(nproc)} workers; $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes auto; load average $(cut -d' ' -f1-3 /proc/loadavg)."

@@ -55,6 +55,7 @@ def running_server(tmp_path, **settings):
         **os.environ,
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_hex(16),
+        "SITE_URL": "https://harsh.example",
         "DATABASE_PATH": str(tmp_path / "messages.db"),
         "CONTACT_RATE_LIMIT": "off",
         "CONTACT_MIN_SECONDS": "0",

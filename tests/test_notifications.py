@@ -88,7 +88,7 @@ def test_urls_split_at_whitespace_and_commas_but_not_inside_a_url(mailbox, webho
 def test_a_url_apprise_cannot_parse_stops_production_naming_scheme_and_position(tmp_path):
     urls = "json://127.0.0.1:9/ok notaservice://user:hunter2secret@host/tok3nvalue"
     with pytest.raises(ConfigError) as error:
-        make_app(tmp_path, urls, APP_ENV="production")
+        make_app(tmp_path, urls, APP_ENV="production", SITE_URL="https://example.com")
     assert "URL 2 (notaservice://...)" in str(error.value)
     assert "hunter2secret" not in str(error.value) and "tok3nvalue" not in str(error.value)
 

@@ -5,6 +5,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from tests.conftest import app_settings
 from tests.html import PARTIAL, project_titles, soup, text
 
 L1, EXCHANGE, WEBRTC, WRITE, SUN = (
@@ -231,7 +232,7 @@ def test_case_study_is_a_creative_work_in_json_ld(client):
 def test_site_url_setting_is_used_for_absolute_addresses(tmp_path):
     from app import create_app
 
-    client = create_app({"TESTING": True, "SITE_URL": "https://harsh.example"}).test_client()
+    client = create_app(app_settings(tmp_path, SITE_URL="https://harsh.example")).test_client()
     assert soup(client.get("/")).select_one('link[rel="canonical"]')["href"] == "https://harsh.example/"
     assert "<loc>https://harsh.example/work/write</loc>" in client.get("/sitemap.xml").get_data(as_text=True)
 

@@ -12,6 +12,7 @@ import click
 import pytest
 
 import server
+from deploy import stack
 from app import config
 from app.config import ROOT
 from tests import browser_support
@@ -92,12 +93,19 @@ def configuration_table() -> set[str]:
 
 def variables_read(monkeypatch) -> dict[str, set[str]]:
     """Which environment variables each reader of settings asks for."""
-    app_settings, server_settings, tests_settings = ReadRecorder(), ReadRecorder(), ReadRecorder(os.environ)
+    app_settings, server_settings, stack_settings = ReadRecorder(), ReadRecorder(), ReadRecorder()
+    tests_settings = ReadRecorder(os.environ)
     config.from_environment(app_settings)
     server.settings(server_settings)
+    stack.settings(stack_settings)
     monkeypatch.setattr(os, "environ", tests_settings)
     browser_support.chromium_path()
-    return {"app/config.py": app_settings.read, "server.py": server_settings.read, "tests": tests_settings.read}
+    return {
+        "app/config.py": app_settings.read,
+        "server.py": server_settings.read,
+        "deploy/stack.py": stack_settings.read,
+        "tests": tests_settings.read,
+    }
 
 
 def test_every_setting_in_the_readme_is_read(monkeypatch):
@@ -107,4 +115,4 @@ def test_every_setting_in_the_readme_is_read(monkeypatch):
 
 def test_every_setting_of_the_app_and_server_is_in_the_readme(monkeypatch):
     read = variables_read(monkeypatch)
-    assert (read["app/config.py"] | read["server.py"]) - configuration_table() == set(), "read, but not in the README"
+    assert (read["app/config.py"] | read["server.py"] | read["deploy/stack.py"]) - configuration_table() == set(), "read, but not in the README"

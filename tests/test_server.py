@@ -21,3 +21,9 @@ def test_the_app_writes_the_access_log_once():
     settings = server.settings({})
     assert settings["log_access"] is False  # the app logs each request itself, with its id
     assert "app" in settings["log_dictconfig"]["loggers"]
+
+
+def test_behind_nginx_it_listens_on_a_private_unix_socket():
+    settings = server.settings({"SOCKET": "/run/portfolio/app.sock", "HOST": "0.0.0.0"})
+    assert str(settings["uds"]) == "/run/portfolio/app.sock" and settings["uds_permissions"] == 0o600
+    assert "address" not in settings and "port" not in settings

@@ -68,7 +68,7 @@ def _v1(db: Database) -> None:
 
 
 def _v2(db: Database) -> None:
-    # One row that /healthz rewrites: proof that a message could be stored now.
+    # Shipped, so kept: /healthz used to rewrite this row. It now keeps its own table (app/health.py).
     db["heartbeat"].create({"id": int, "checked_at": str}, pk="id")
 
 
@@ -194,11 +194,6 @@ def init_app(app: Flask) -> None:
     # app too, and must not create a database just by asking about one.
     if click.get_current_context(silent=True) is None:
         create_database(app)
-
-
-def heartbeat(db: Database) -> None:
-    """A real write and commit: raises when the database cannot take one."""
-    db.execute("INSERT OR REPLACE INTO heartbeat (id, checked_at) VALUES (1, ?)", [now_utc()])
 
 
 # --- writing ---------------------------------------------------------------------

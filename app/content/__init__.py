@@ -5,6 +5,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from ..config import resolve_site_url
+
 from .cli import content_cli
 from .load import ContentError, load_content, tag_slug
 from .model import Content, Project, Tag
@@ -16,7 +18,8 @@ def use_content(app: Flask, content: Content) -> None:
     """Make ``content`` the site's: for the views, the templates and the canonical address."""
     app.extensions["content"] = content
     app.extensions["content_errors"] = ()
-    app.config["SITE_URL"] = app.extensions["site_url_setting"] or content.site.url or "http://127.0.0.1:5000"
+    settings = {"SITE_URL": app.extensions["site_url_setting"], "APP_ENV": app.config["APP_ENV"]}
+    app.config["SITE_URL"] = resolve_site_url(settings, content.site.url)
     app.jinja_env.globals.update(content=content, site=content.site, site_url=app.config["SITE_URL"])
 
 

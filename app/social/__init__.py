@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import PIL
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app
 
 from ..assets import IMMUTABLE, REVALIDATE
 from ..content import Content
-from ..encoding import encode, respond
-from ..replay import REPLAYABLE
+from ..encoding import Encoded, encode, respond
 from . import draw
 
 bp = Blueprint("social", __name__)
@@ -33,7 +32,7 @@ ICON_SIZES = (APPLE_TOUCH_SIZE, 192, 512)
 MANIFEST_ICONS = (192, 512)
 # Drawn pictures are the same in every process, so they are kept process-wide:
 # a test suite that creates many apps draws each picture once.
-_drawn: dict[str, bytes] = {}
+_drawn: dict[str, Encoded] = {}
 
 
 def code_digest() -> bytes:
@@ -54,9 +53,9 @@ class Picture:
     arguments: tuple
     key: str  # hash of everything that decides the pixels
 
-    def body(self) -> bytes:
+    def body(self) -> Encoded:
         if self.key not in _drawn:
-            _drawn[self.key] = getattr(draw, self.painter)(*self.arguments)
+            _drawn[self.key] = encode(getattr(draw, self.painter)(*self.arguments), "image/png")
         return _drawn[self.key]
 
 
@@ -82,7 +81,7 @@ class Pictures:
             size: picture(str(size), site.name, (size, size), "icon_png", size, size != APPLE_TOUCH_SIZE) for size in ICON_SIZES
         }
         self.favicon = picture("favicon", site.name, (48, 48), "favicon_ico")
-        self.manifest = json.dumps({
+        self.manifest = encode(json.dumps({
             "name": f"{site.name} — {site.role}",
             "short_name": site.name,
             "description": site.description,
@@ -94,7 +93,7 @@ class Pictures:
             "icons": [
                 {"src": self.icon_url(size), "sizes": f"{size}x{size}", "type": "image/png"} for size in MANIFEST_ICONS
             ],
-        }, ensure_ascii=False, indent=1).encode()
+        }, ensure_ascii=False, indent=1).encode(), "application/manifest+json")
 
     def preview(self, name: str) -> dict:
         """What a page's head needs for its link preview."""
@@ -110,12 +109,6 @@ def pictures() -> Pictures:
     return current_app.extensions["pictures"]
 
 
-def send(body: bytes, content_type: str, cache_control: str):
-    if not request.query_string:
-        request.environ[REPLAYABLE] = True
-    return respond(encode(body, content_type), content_type, cache_control)
-
-
 def hashed(found: Picture | None, key: str) -> Picture:
     if found is None or found.key != key:
         abort(404)
@@ -124,27 +117,27 @@ def hashed(found: Picture | None, key: str) -> Picture:
 
 @bp.get("/social/<name>.<key>.png")
 def preview(name: str, key: str):
-    return send(hashed(pictures().previews.get(name), key).body(), "image/png", IMMUTABLE)
+    return respond(hashed(pictures().previews.get(name), key).body(), "image/png", IMMUTABLE)
 
 
 @bp.get("/icons/<int:size>.<key>.png")
 def icon(size: int, key: str):
-    return send(hashed(pictures().icons.get(size), key).body(), "image/png", IMMUTABLE)
+    return respond(hashed(pictures().icons.get(size), key).body(), "image/png", IMMUTABLE)
 
 
 @bp.get("/apple-touch-icon.png")
 def apple_touch_icon():
-    return send(pictures().icons[APPLE_TOUCH_SIZE].body(), "image/png", REVALIDATE)
+    return respond(pictures().icons[APPLE_TOUCH_SIZE].body(), "image/png", REVALIDATE)
 
 
 @bp.get("/favicon.ico")
 def favicon():
-    return send(pictures().favicon.body(), "image/vnd.microsoft.icon", REVALIDATE)
+    return respond(pictures().favicon.body(), "image/vnd.microsoft.icon", REVALIDATE)
 
 
 @bp.get("/site.webmanifest")
 def manifest():
-    return send(pictures().manifest, "application/manifest+json", REVALIDATE)
+    return respond(pictures().manifest, "application/manifest+json", REVALIDATE)
 
 
 def use_pictures(app: Flask, content: Content) -> None:

@@ -1,0 +1,192 @@
+"""The production stack in the foreground: nginx in front of granian.
+
+    make serve                      # http://127.0.0.1:8000; HOST, PORT, WORKERS override
+
+Renders deploy/nginx.conf.template into a private run directory, writes the
+static files there under their hashed names (with gzip copies) for nginx to
+serve, starts granian (server.py) on a unix socket in that directory and nginx
+on HOST:PORT. SIGTERM or Ctrl-C stops both gracefully; if either one exits,
+the other is stopped too and this exits non-zero, for a supervisor (systemd,
+compose) to start everything again.
+
+    python -m deploy.stack prepare DIR   # the same files for compose.yaml's nginx
+"""
+
+import gzip
+import http.client
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from string import Template
+
+from app.assets import Assets
+from app.config import ROOT
+
+TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
+STOP_SECONDS = 35  # granian gives requests in progress 30 s (server.py)
+
+
+def render_config(**values: str) -> str:
+    """The template with each ${NAME} filled in; nginx's own $variables stay."""
+    text = TEMPLATE.read_text()
+    rendered = Template(text).safe_substitute(values)
+    missing = [name for name in Template(text).get_identifiers() if name.isupper() and name not in values]
+    if missing:
+        raise ValueError(f"no value for {', '.join(missing)}")
+    return rendered
+
+
+def write_static(destination: Path) -> None:
+    """static/ under the app's own hashed names, each with a .gz copy when that is smaller."""
+    assets = Assets(ROOT / "static")
+    for name, hashed in assets.hashed_names.items():
+        body, _ = assets.bodies[name]
+        path = destination / "static" / hashed
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        packed = gzip.compress(body, compresslevel=9, mtime=0)
+        if len(body) >= 512 and len(packed) < len(body):
+            path.with_name(path.name + ".gz").write_bytes(packed)
+    for folder in [destination, *destination.rglob("*")]:
+        folder.chmod(0o755 if folder.is_dir() else 0o644)
+
+
+def answers(socket_path: Path) -> bool:
+    connection = http.client.HTTPConnection("localhost", timeout=2)
+    connection.sock = socket.socket(socket.AF_UNIX)
+    try:
+        connection.sock.settimeout(2)
+        connection.sock.connect(str(socket_path))
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def die_with_parent() -> None:
+    # If this launcher is killed outright, its children go too (Linux only).
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def start(command: list[str], **kwargs) -> subprocess.Popen:
+    # Own process group: Ctrl-C reaches only this launcher, which stops each child gracefully.
+    return subprocess.Popen(command, process_group=0, preexec_fn=die_with_parent, **kwargs)
+
+
+def serve(environ=os.environ) -> int:
+    run_dir = Path(tempfile.mkdtemp(prefix="portfolio-"))
+    try:
+        return run(run_dir, environ)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def settings(environ=os.environ) -> dict:
+    """What the stack reads from the environment (the README's Configuration table)."""
+    return {
+        "listen": f"{environ.get('HOST', '127.0.0.1')}:{environ.get('PORT', '8000')}",
+        "proxy_cache": environ.get("PROXY_CACHE", "pages"),
+        "trusted_proxies": environ.get("TRUSTED_PROXIES", "1"),  # nginx, and only nginx, sets X-Forwarded-For
+        "nginx": environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx",
+    }
+
+
+def run(run_dir: Path, environ) -> int:
+    run_dir.chmod(0o711)  # nginx's workers reach the files below; nobody may list them
+    socket_path = run_dir / "app.sock"
+    write_static(run_dir)
+    chosen = settings(environ)
+    listen = chosen["listen"]
+    (run_dir / "nginx.conf").write_text(render_config(
+        USER=pwd.getpwuid(os.getuid()).pw_name,
+        RUN_DIR=str(run_dir),
+        LISTEN=listen,
+        UPSTREAM=f"unix:{socket_path}",
+        STATIC_ROOT=str(run_dir),
+        PROXY_CACHE=chosen["proxy_cache"],
+    ))
+    app_environ = {
+        **environ,
+        "APP_ENV": "production",
+        "SOCKET": str(socket_path),
+        "TRUSTED_PROXIES": chosen["trusted_proxies"],
+    }
+    children: list[subprocess.Popen] = []
+    stopping = False
+
+    def stop(signum=None, frame=None):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        granian = start([sys.executable, str(ROOT / "server.py")], cwd=ROOT, env=app_environ)
+        children.append(granian)
+        deadline = time.monotonic() + 60
+        while not stopping and not answers(socket_path):
+            if granian.poll() is not None or time.monotonic() > deadline:
+                print("stack: the app did not start (see above)", file=sys.stderr)
+                return 1
+            time.sleep(0.1)
+        children.append(start([chosen["nginx"], "-e", "stderr", "-p", str(run_dir), "-c", str(run_dir / "nginx.conf")]))
+        if not stopping:
+            print(f"stack: nginx on http://{listen}, granian on {socket_path}", file=sys.stderr, flush=True)
+        while not stopping:
+            if any(child.poll() is not None for child in children):
+                print("stack: a process exited; stopping the others", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        return 0
+    finally:
+        # nginx: SIGQUIT finishes the requests in flight; granian: SIGTERM does the same.
+        for child, signum in zip(children, (signal.SIGTERM, signal.SIGQUIT)):
+            if child.poll() is None:
+                child.send_signal(signum)
+        for child in children:
+            try:
+                child.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            # Workers left behind by a main process that died (each child leads its own group).
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def prepare(destination: Path) -> None:
+    """For compose.yaml: the static files, and nginx.conf for the nginx container."""
+    write_static(destination)
+    (destination / "nginx.conf").write_text(render_config(
+        USER="nginx",
+        RUN_DIR="/tmp",
+        LISTEN="80",
+        UPSTREAM="app:8000",
+        STATIC_ROOT=str(destination),
+        PROXY_CACHE="pages",
+    ))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["prepare"] and len(sys.argv) == 3:
+        prepare(Path(sys.argv[2]))
+    elif len(sys.argv) == 1:
+        sys.exit(serve())
+    else:
+        sys.exit(__doc__)

@@ -1,0 +1,361 @@
+"""The production stack as `make serve` starts it (deploy/stack.py: real nginx
+in front of real granian), under the traffic that took granian alone down:
+slow bodies, idle connections, endless URL spellings, underscore headers.
+
+All traffic is on loopback and bounded in time. Slow and idle clients come
+from other loopback addresses (127.0.0.2, 127.0.0.3) than the probes, as
+they would from other machines: nginx limits connections per address.
+"""
+
+import http.client
+import os
+import resource
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from bs4 import BeautifulSoup
+
+from app.config import ROOT
+from app.contact.storage import hash_ip
+
+PROBE_P99_MS = 100
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def descendants(pid: int) -> list[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, p in parents.items() if p == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def get(port: int, path: str = "/", headers: dict | None = None, source: str = "127.0.0.1", method: str = "GET"):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+class Stack:
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.secret = secrets.token_hex(16)
+        self.database = tmp / "messages.db"
+        env = {
+            **os.environ,
+            "APP_ENV": "production",
+            "SECRET_KEY": self.secret,
+            "SITE_URL": "https://harsh.example",
+            "DATABASE_PATH": str(self.database),
+            "CONTACT_RATE_LIMIT": "off",
+            "CONTACT_MIN_SECONDS": "0",
+            "PORT": str(self.port),
+            "WORKERS": "2",
+        }
+        self.log = open(tmp / "stack.log", "wb")
+        # What `make serve` runs.
+        self.process = subprocess.Popen([sys.executable, "-m", "deploy.stack"], cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if get(self.port, "/")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        pytest.fail("the stack did not start: " + (tmp / "stack.log").read_text())
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(45)
+        self.log.close()
+        return code
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))  # 2,000 idle connections
+    running = Stack(tmp_path_factory.mktemp("stack"))
+    yield running
+    running.stop()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def probe_latencies(port: int, seconds: float, every: float = 0.05) -> list[float]:
+    """GET / over a new connection every 50 ms; each answer's time in ms. Any failure fails the test."""
+    latencies = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        status, _, body = get(port, "/")
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert status == 200 and body.startswith(b"<!doctype html>")
+        time.sleep(every)
+    return latencies
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+class SlowBodies:
+    """Connections that each announce a 60,000-byte POST and send one byte a second."""
+
+    def __init__(self, port: int, count: int, source: str):
+        self.sockets = []
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
+            s.sendall(b"POST /contact HTTP/1.1\r\nHost: harsh.example\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                      b"Content-Length: 60000\r\n\r\n")
+            self.sockets.append(s)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.drip, daemon=True)
+        self.thread.start()
+
+    def drip(self):
+        while not self.stopped.wait(1.0):
+            for s in self.sockets:
+                try:
+                    s.send(b"x")
+                except OSError:
+                    pass  # refused or closed by nginx
+
+    def refused(self) -> int:
+        """How many were answered 429 (too many from one address) instead of being read."""
+        count = 0
+        for s in self.sockets:
+            s.setblocking(False)
+            try:
+                count += s.recv(64).startswith(b"HTTP/1.1 429")
+            except OSError:
+                pass
+        return count
+
+    def close(self):
+        self.stopped.set()
+        self.thread.join()
+        for s in self.sockets:
+            s.close()
+
+
+def test_fifty_slow_bodies_do_not_slow_the_site(stack):
+    slow = SlowBodies(stack.port, 50, "127.0.0.2")
+    try:
+        time.sleep(1)
+        latencies = probe_latencies(stack.port, 6)
+        assert p99(latencies) <= PROBE_P99_MS, sorted(latencies)[-5:]
+        assert slow.refused() >= 50 - 32  # nginx holds at most 32 per address
+    finally:
+        slow.close()
+
+
+def closed_by_server(s: socket.socket) -> bool:
+    s.settimeout(0.5)
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_two_thousand_idle_connections_do_not_slow_the_site(stack):
+    idle = []
+    try:
+        opened = time.monotonic()
+        for i in range(2000):
+            s = socket.create_connection(("127.0.0.1", stack.port), source_address=("127.0.0.3", 0))
+            if i % 2:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: harsh")  # half a header, never finished
+            idle.append(s)
+        latencies = probe_latencies(stack.port, 4)
+        assert p99(latencies) <= PROBE_P99_MS, sorted(latencies)[-5:]
+        # And none is held for long: nginx's header timeout (10 s) closes them.
+        time.sleep(max(0.0, opened + 11.5 - time.monotonic()))
+        assert all(closed_by_server(s) for s in idle[-20:])
+    finally:
+        for s in idle:
+            s.close()
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def hostile_paths(start: int, count: int):
+    for i in range(start, start + count):
+        kind = i % 3
+        if kind == 0:
+            yield "/" * (1 + i % 4000) + ("work" if i % 2 else ""), {}
+        elif kind == 1:
+            yield f"/?utm_source={i}&tag=", {}
+        else:
+            yield "/", {"Accept-Encoding": f"gzip;q=0.{i % 10}, x-{i}"}
+
+
+def send_all(port: int, requests: list, threads: int = 4):
+    def worker(chunk):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for path, headers in chunk:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            assert response.status in (200, 404), (path, response.status)
+        connection.close()
+
+    pool = [threading.Thread(target=worker, args=(requests[i::threads],)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+
+
+def granian_workers(server: subprocess.Popen) -> list[int]:
+    """granian's worker processes: server.py processes whose parent is server.py."""
+    return [pid for pid in descendants(server.pid) if "server.py" in command_line(pid)
+            and "server.py" in command_line(parent_of(pid))]
+
+
+@pytest.fixture
+def granian_alone(tmp_path):
+    """granian without nginx, as `make serve-granian` runs it."""
+    port = free_port()
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(16), "SITE_URL": "https://harsh.example",
+           "DATABASE_PATH": str(tmp_path / "messages.db"), "PORT": str(port), "WORKERS": "2"}
+    server = subprocess.Popen([sys.executable, "server.py"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(granian_workers(server)) < 2 or not answers(port):
+        assert time.monotonic() < deadline, "granian did not start"
+        time.sleep(0.2)
+    yield server, port
+    server.terminate()
+    server.wait(45)
+
+
+def answers(port: int) -> bool:
+    try:
+        return get(port, "/")[0] == 200
+    except OSError:
+        return False
+
+
+def assert_workers_do_not_grow(server: subprocess.Popen, port: int):
+    workers = granian_workers(server)
+    assert len(workers) == 2, workers
+    send_all(port, list(hostile_paths(0, 2000)))  # warm up: every page rendered once
+    before = {pid: rss_kb(pid) for pid in workers}
+    send_all(port, list(hostile_paths(2000, 20_000)))
+    growth_mb = {pid: round((rss_kb(pid) - kb) / 1024, 1) for pid, kb in before.items()}
+    assert all(growth < 10 for growth in growth_mb.values()), growth_mb
+
+
+def test_twenty_thousand_odd_requests_do_not_grow_a_worker(stack):
+    assert_workers_do_not_grow(stack.process, stack.port)
+
+
+def test_nor_without_nginx_in_front(granian_alone):
+    assert_workers_do_not_grow(*granian_alone)
+
+
+@pytest.mark.parametrize("header, value", [
+    ("HX_Request", "true"), ("Hx_Request", "true"), ("HX_Request_Type", "partial"), ("Accept_Encoding", "br"),
+])
+def test_header_spellings_with_underscores_change_nothing(stack, header, value):
+    for path in ("/", "/work/write", "/?tag=docker"):
+        plain = get(stack.port, path)
+        spelt = get(stack.port, path, {header: value, "HX-Request-Type": "partial"} if header.startswith("H") else {header: value})
+        assert spelt[0] == plain[0] == 200
+        assert spelt[2] == plain[2], (path, header)
+        assert "Content-Encoding" not in spelt[1]
+
+
+def test_hashed_static_files_come_from_nginx_immutable_and_compressed(stack):
+    page = get(stack.port, "/")[2].decode()
+    stylesheet = page.split('rel="stylesheet" href="', 1)[1].split('"', 1)[0]
+    status, headers, body = get(stack.port, stylesheet, {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in headers["Vary"]
+    assert "X-Request-ID" not in headers and "ETag" in headers  # read from disk by nginx, the app never saw it
+    assert get(stack.port, stylesheet.replace(".css", "x.css"))[0] == 404  # any other name: the app
+
+
+def test_the_app_sees_the_clients_address_not_a_forged_one(stack):
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10, source_address=("127.0.0.4", 0))
+    connection.request("GET", "/contact")
+    response = connection.getresponse()
+    form = BeautifulSoup(response.read(), "html.parser")
+    fields = {i["name"]: i.get("value", "") for i in form.select('#contact-form input[type="hidden"]')}
+    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+    body = urlencode({**fields, "name": "Ada", "email": "ada@example.com", "company": "", "message": "Hello there, Harsh."})
+    connection.request("POST", "/contact", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+                                                    "X-Forwarded-For": "203.0.113.9"})
+    assert connection.getresponse().status == 303
+    connection.close()
+    with sqlite3.connect(stack.database) as db:
+        [(ip_hash,)] = db.execute("SELECT ip_hash FROM messages").fetchall()
+    assert ip_hash == hash_ip("127.0.0.4", stack.secret)
+
+
+def test_sigterm_stops_everything_it_started(tmp_path):
+    own = Stack(tmp_path)
+    started = descendants(own.process.pid)
+    run_dirs = {arg for pid in started for arg in command_line(pid).split() if "/portfolio-" in arg}
+    assert len(started) >= 4  # granian, its two workers, nginx and its workers
+    assert own.stop() == 0
+    time.sleep(0.5)
+    assert [pid for pid in started if Path(f"/proc/{pid}").exists() and command_line(pid)] == []
+    assert run_dirs and not any(Path(d).exists() for d in run_dirs)
+
+
+def test_when_granian_dies_the_stack_exits_for_its_supervisor_to_restart(tmp_path):
+    own = Stack(tmp_path)
+    started = descendants(own.process.pid)
+    [granian] = [pid for pid in started if parent_of(pid) == own.process.pid and "server.py" in command_line(pid)]
+    os.kill(granian, signal.SIGKILL)  # as granian's own "crash loop detected" exit would
+    assert own.process.wait(45) == 1  # systemd's Restart=always, compose's restart: always start it again
+    own.log.close()
+    time.sleep(0.5)
+    assert [pid for pid in started if Path(f"/proc/{pid}").exists() and command_line(pid) and pid != granian] == []
