@@ -14,7 +14,7 @@ DEV := $(VENV)/.dev-installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run serve serve-granian nginx test bench bench-contact bench-tools screenshots browser java clean
+.PHONY: run serve serve-granian nginx systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
 
 # The development server: werkzeug's reloader restarts it when Python code changes; the app itself
 # follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
@@ -27,7 +27,7 @@ serve: $(RUNTIME) nginx
 serve-granian: $(RUNTIME)
 	APP_ENV=production $(BIN)/python server.py
 
-test: $(DEV) $(VNU) $(AXE) browser java nginx
+test: $(DEV) $(VNU) $(AXE) browser java nginx systemd-analyze
 	$(BIN)/python -m pytest
 
 bench: $(RUNTIME) bench-tools
@@ -70,6 +70,12 @@ nginx:
 	else echo "nginx is missing: install Debian's 'nginx-light' package." >&2; exit 1; fi
 
 # The benchmark's load generator.
+# The deployment test checks deploy/portfolio.service with systemd's own verifier.
+systemd-analyze:
+	@if command -v systemd-analyze >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; \
+	else echo "systemd-analyze is missing: install Debian's 'systemd' package." >&2; exit 1; fi
+
 bench-tools: nginx
 	@if command -v wrk >/dev/null; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \

@@ -5,11 +5,9 @@ own verifier on the unit, and that compose.yaml parses and everything it
 names exists and agrees with the Dockerfile and deploy/stack.py."""
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 from app.config import ROOT
@@ -26,7 +24,6 @@ def unit_setting(name: str) -> str:
     return value
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
 def test_systemd_verifies_the_unit(tmp_path):
     # As installed, but pointing at this checkout, whose .venv exists.
     unit = tmp_path / "portfolio.service"
