@@ -120,12 +120,16 @@ def stack(tmp_path_factory):
 
 
 def probe_latencies(port: int, seconds: float, every: float = 0.05) -> list[float]:
-    """GET / over a new connection every 50 ms; each answer's time in ms. Any failure fails the test."""
+    """GET / over a new connection every 50 ms; each answer's time in ms. Any failure fails the test.
+
+    Every other probe asks for /?probe=N: a URL nginx's cache does not keep, so
+    it is the app's workers that must answer, not nginx's copy of the page."""
     latencies = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        path = f"/?probe={len(latencies)}" if len(latencies) % 2 else "/"
         started = time.perf_counter()
-        status, _, body = get(port, "/")
+        status, _, body = get(port, path)
         latencies.append((time.perf_counter() - started) * 1000)
         assert status == 200 and body.startswith(b"<!doctype html>")
         time.sleep(every)
