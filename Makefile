@@ -21,11 +21,12 @@ AXE := node_modules/axe-core/axe.min.js
 run: $(RUNTIME)
 	$(BIN)/flask run --debug
 
+# exec: the recipe's shell becomes the server, so a SIGTERM sent to it reaches the server.
 serve: $(RUNTIME) nginx
-	APP_ENV=production $(BIN)/python -m deploy.stack
+	APP_ENV=production exec $(BIN)/python -m deploy.stack
 
 serve-granian: $(RUNTIME)
-	APP_ENV=production $(BIN)/python server.py
+	APP_ENV=production exec $(BIN)/python server.py
 
 test: $(DEV) $(VNU) $(AXE) browser java nginx systemd-analyze
 	$(BIN)/python -m pytest
