@@ -48,7 +48,8 @@ def start_server(work: Path, notify_urls: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
            "DATABASE_PATH": str(work / "messages.db"), "CONTACT_RATE_LIMIT": "off", "CONTACT_MIN_SECONDS": "0",
-           "HOST": "127.0.0.1", "PORT": str(port), "NOTIFY_URLS": notify_urls}
+           "HOST": "127.0.0.1", "PORT": str(port), "NOTIFY_URLS": notify_urls,
+           "SITE_URL": f"http://127.0.0.1:{port}"}
     process = subprocess.Popen([sys.executable, "server.py"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "w"))
     for _ in range(300):
@@ -60,7 +61,7 @@ def start_server(work: Path, notify_urls: str) -> tuple[subprocess.Popen, int]:
         except OSError:
             time.sleep(0.1)
     process.kill()
-    sys.exit("the server did not start")
+    sys.exit("the server did not start:\n" + (work / "server.log").read_text())
 
 
 def wrk_post(work: Path, port: int) -> tuple[float, float, float]:
