@@ -170,6 +170,14 @@ def test_a_wrong_type_says_what_was_expected_and_found_once(content_dir, tmp_pat
     ]
 
 
+def test_a_wrong_snippet_language_is_reported_once(content_dir, tmp_path):
+    break_field(content_dir / "site.toml", r"^snippet_language = .*$", "snippet_language = 5")
+    result = check(content_dir, tmp_path)
+    assert result.output.splitlines() == [
+        "Content errors:", f"  - {content_dir}/site.toml: principles.snippet_language: expected text, found a whole number",
+    ]
+
+
 def test_c_cpp_and_csharp_are_three_tags(content_dir):
     break_field(content_dir / "projects/write.toml", r"^stack = \[", 'stack = ["C++", "C#", ')
     content = load_content(content_dir)
@@ -208,6 +216,22 @@ def test_the_owner_can_choose_a_technologys_slug(content_dir, tmp_path):
     assert [(t.name, t.slug) for t in content.project("write").stack] == [("日本語", "japanese"), ("C++", "cplusplus")]
     client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
     assert "Write" in client.get("/work?tag=japanese").text
+
+
+def test_two_chosen_slugs_that_collide_are_one_error_not_a_false_unused_one(content_dir, tmp_path):
+    (content_dir / "site.toml").write_text(
+        (content_dir / "site.toml").read_text() + '\n[technology_slugs]\n"Node.js" = "node"\n"React" = "node"\n'
+    )
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert all('would share the tag slug "node"' in line for line in error.value.errors), error.value.errors
+
+
+def test_a_folder_where_a_project_file_belongs_is_a_content_error(content_dir):
+    (content_dir / "projects/extra.toml").mkdir()
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert error.value.errors == [f"{content_dir}/projects/extra.toml: cannot be read (Is a directory)"]
 
 
 def test_a_chosen_slug_for_a_technology_no_project_uses_is_an_error(content_dir, tmp_path):
@@ -294,6 +318,8 @@ def test_without_links_nothing_is_rendered(client):
 @pytest.mark.parametrize("links, expected", [
     ('repository = "http://github.com/example/write"', 'repository: expected an https:// address, found "http://github.com/example/write"'),
     ('demo = "write.example.com"', 'demo: expected an https:// address, found "write.example.com"'),
+    # urlsplit raises on an unbalanced "[": a content error, not a traceback.
+    ('repository = "https://[github.com/example/write"', 'repository: expected an https:// address, found "https://[github.com/example/write"'),
 ])
 def test_project_links_must_be_https(content_dir, links, expected):
     break_field(content_dir / "projects/write.toml", r"^slug = ", f"{links}\nslug = ")

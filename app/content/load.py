@@ -50,7 +50,10 @@ def is_web_address(value: str, schemes=("http", "https"), hosts: tuple[str, ...]
     """An absolute URL with one of these schemes (and, given hosts, on one of those sites)."""
     if any(c.isspace() for c in value):
         return False
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unbalanced "[" reads as a broken IPv6 address
+        return False
     if parts.scheme not in schemes or not parts.hostname:
         return False
     if hosts:
@@ -204,6 +207,8 @@ def read_toml(path: Path, errors: list[str]) -> dict | None:
         return tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         errors.append(f"{path}: file not found")
+    except OSError as e:  # a folder where a file belongs, or no permission to read it
+        errors.append(f"{path}: cannot be read ({e.strerror})")
     except UnicodeDecodeError as e:
         errors.append(f"{path}: not UTF-8 text (byte {e.start} cannot be read)")
     except tomllib.TOMLDecodeError as e:
@@ -237,8 +242,10 @@ class Technologies:
     def __init__(self, chosen: dict[str, str]):
         self.chosen = chosen  # name -> slug, the owner's [technology_slugs]
         self.by_slug: dict[str, tuple[Tag, str]] = {}  # slug -> (tag, file that first used it)
+        self.named: set[str] = set()  # every name a stack uses, with a slug or not
 
     def tag(self, name: str, fields: Fields, key: str) -> Tag | None:
+        self.named.add(name)
         slug = self.chosen.get(name) or tag_slug(name)
         if not slug:
             fields.error(key, f'"{name}" has no letter or digit to make its tag slug from; '
@@ -255,9 +262,8 @@ class Technologies:
 
     def check_chosen(self, fields: Fields) -> None:
         """A slug chosen for a name no project uses is a typo or a leftover."""
-        used = {tag.name for tag, _ in self.by_slug.values()}
-        for name in self.chosen.keys() - used:
-            suggestion = close_match(name, used)
+        for name in self.chosen.keys() - self.named:
+            suggestion = close_match(name, self.named)
             hint = f'; did you mean "{suggestion}"?' if suggestion else ""
             fields.error(f'"{name}"', f"no project's stack names this technology{hint}")
 
@@ -363,6 +369,7 @@ def load_site(root: Fields, project_count: int, missing: list[str]) -> Site:
         site_links.append(Link(kind, label, href))
 
     url = identity.address("url", is_web_address, 'an absolute http:// or https:// address, such as "https://example.com"')
+    snippet_language = principles.text("snippet_language")
     if not url:
         missing.append(f"{path}: identity.url: the site's public address is not set (SITE_URL can set it)")
 
@@ -384,10 +391,8 @@ def load_site(root: Fields, project_count: int, missing: list[str]) -> Site:
         process_heading=principles.text("process_heading"),
         process=principles.texts("process"),
         snippet_heading=principles.text("snippet_heading"),
-        snippet_language=principles.text("snippet_language"),
-        snippet_html=highlight_snippet(
-            principles.text("snippet"), principles.text("snippet_language") or "text", principles
-        ),
+        snippet_language=snippet_language,
+        snippet_html=highlight_snippet(principles.text("snippet"), snippet_language or "text", principles),
         journey_heading=journey.text("heading"),
         journey_lead=journey.text("lead"),
         journey_intro=journey.text("intro"),
