@@ -3,6 +3,7 @@
 Every variable is listed, with its default, in the README's Configuration section.
 """
 
+import math
 import os
 import re
 import secrets
@@ -42,8 +43,8 @@ def parse_seconds(name: str, value: str) -> float:
         number = float(value)
     except ValueError:
         raise ConfigError(f"{name}={value!r}: expected a number of seconds") from None
-    if not number > 0:
-        raise ConfigError(f"{name}={value!r}: must be more than 0")
+    if not 0 < number < math.inf:  # also refuses nan and inf: a lease must run out
+        raise ConfigError(f"{name}={value!r}: must be more than 0 and finite")
     return number
 
 

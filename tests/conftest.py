@@ -23,6 +23,8 @@ def app_settings(tmp_path: Path, **overrides) -> dict:
         "DATABASE_PATH": str(tmp_path / "messages.db"),
         "CONTACT_MIN_SECONDS": 0,
         "CONTACT_RATE_LIMIT": None,
+        # Never the owner's real NOTIFY_URLS from the shell: tests that notify set their own.
+        "NOTIFY_URLS": "",
         **overrides,
     }
 

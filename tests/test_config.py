@@ -42,6 +42,14 @@ def test_bad_numbers_are_refused_with_their_name(name):
         from_environment({name: "soon"})
 
 
+@pytest.mark.parametrize("value", ["0", "-5", "inf", "nan", "soon"])
+@pytest.mark.parametrize("name", ["NOTIFY_RETRY_SECONDS", "NOTIFY_LEASE_SECONDS"])
+def test_notification_timings_must_be_positive_and_finite(name, value):
+    # An infinite lease would never run out: a crashed worker's notification would never go.
+    with pytest.raises(ConfigError, match=name):
+        from_environment({name: value})
+
+
 def test_production_refuses_to_start_without_a_secret(tmp_path):
     config = from_environment({"APP_ENV": "production"})
     with pytest.raises(ConfigError, match="SECRET_KEY is not set"):

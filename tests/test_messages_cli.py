@@ -11,6 +11,7 @@ import time
 import pytest
 
 from app.contact import storage
+from tests import conftest
 
 COLUMNS = ["id", "created_at", "name", "email", "company", "message", "status"]
 COMMANDS = ["list", "show", "export", "mark", "delete", "purge", "forget", "notifications", "notify", "backup"]
@@ -563,8 +564,10 @@ def test_unknown_id_is_one_clear_error(runner, app, add, command, message_id):
 @pytest.mark.parametrize("command", [["show"], ["mark", "--read"], ["delete"]])
 def test_an_id_must_be_a_number(runner, add, command):
     add()
-    result = invoke(runner, command[0], "first", *command[1:])
-    assert "'first' is not a message ID (a number) or a reference" in error_line(result)
+    for not_an_id in ("first", "²"):  # "²".isdigit() is true, int("²") is not
+        result = invoke(runner, command[0], not_an_id, *command[1:])
+        assert result.exit_code == 2
+        assert f"{not_an_id!r} is not a message ID (a number) or a reference" in error_line(result)
 
 
 @pytest.mark.parametrize("option", ["--since", "--until"])
@@ -796,6 +799,12 @@ def test_notifications_lists_deliveries_with_tries_and_masked_errors_and_retry_r
     assert runner.invoke(args=["messages", "notifications", "--status", "pending"]).output.splitlines()[1] == (
         "1 pending · 0 sent · 0 failed"
     )
+    # A fresh start: one more failure waits about a minute again, not the six-hour cap.
+    before = time.time()
+    delivery.deliver_due(app, db)
+    [row] = conftest.rows(app, "notifications")
+    assert row["attempts"] == 1
+    assert row["due_at"] - before < 2 * app.config["NOTIFY_RETRY_SECONDS"]
     db.conn.close()
 
 

@@ -311,6 +311,24 @@ def test_an_expired_lease_is_taken_over(tmp_path, webhook):
     assert len(webhook.received) == 1
 
 
+def test_a_worker_whose_lease_ran_out_mid_send_stops_and_overwrites_nothing(tmp_path, webhook):
+    # A slow send, not a crash: worker A's lease runs out, B takes the row over and
+    # delivers. A, coming back, must neither send again nor undo B's record.
+    app = make_app(tmp_path, webhook.url, NOTIFY_LEASE_SECONDS=0.3)
+    post(app)
+    db = storage.connect(storage.database_path(app))
+    try:
+        slow = delivery.claim(db, 0.3, "worker-a")
+        time.sleep(0.4)
+        assert delivery.deliver_due(app, db, worker="worker-b") == 1
+        assert delivery.deliver(db, slow, app.extensions["notify_targets"], app, "worker-a") == "lost"
+    finally:
+        db.conn.close()
+    assert len(webhook.received) == 1
+    [row] = outbox(app)
+    assert row["status"] == "sent" and row["leased_by"] == "worker-b"
+
+
 def test_deleting_a_message_deletes_its_notification(tmp_path, webhook):
     app = make_app(tmp_path, webhook.url)
     post(app)

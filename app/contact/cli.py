@@ -63,7 +63,7 @@ class MessageRef(click.ParamType):
 
     def convert(self, value, param, ctx):
         text = str(value).strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # "²".isdigit() is true too
             return int(text)
         if REFERENCE.match(text):
             return text.upper()
@@ -347,7 +347,9 @@ def notify(test, retry):
 def requeue_failed(db):
     now = time.time()
     count = db.execute(
-        "UPDATE notifications SET status = 'pending', due_at = ?, queued_at = ?, lease_until = NULL WHERE status = 'failed'",
+        # A fresh start: attempts back to 0, so the next failure waits a minute, not six hours.
+        "UPDATE notifications SET status = 'pending', attempts = 0, due_at = ?, queued_at = ?, lease_until = NULL"
+        " WHERE status = 'failed'",
         [now, now],
     ).rowcount
     click.echo(f"Queued {count} failed notification(s) again; the server sends them within seconds.")

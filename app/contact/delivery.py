@@ -12,18 +12,23 @@ How a notification travels (the README's "Getting messages" says it for the owne
    6 hours apart; after 24 hours it is marked failed.
 3. A process killed mid-send never releases its lease: when the lease runs out
    another process sends again. So a crash may send twice, never zero times.
+   A worker whose send outlives its lease (a slow server, not a crash) renews
+   the lease before each URL and stops once another worker holds it: its late
+   writes are refused (they name its lease: worker and attempt), never undo the
+   other's.
 
 A slow or silent mail server holds only this thread, never a worker's request.
 """
 
 import hashlib
+import hmac
 import logging
 import os
 import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import apprise
@@ -63,14 +68,15 @@ ZERO_WIDTH_SPACE = "\u200b"
 class Target:
     """One configured Apprise URL. Only its scheme is ever shown."""
 
-    url: str
+    url: str = field(repr=False)
     scheme: str
     position: int
 
-    @property
-    def key(self) -> str:
-        # Names the URL in delivered_to without storing it: a retry skips a URL that already has it.
-        return hashlib.sha256(self.url.encode()).hexdigest()[:16]
+    def key(self, secret: str) -> str:
+        """Names the URL in delivered_to without storing it: a retry skips a URL that
+        already has it. Keyed with SECRET_KEY, so a copy of the database cannot be
+        used to guess a URL's secret part (an ntfy topic is short)."""
+        return hmac.new(secret.encode(), self.url.encode(), hashlib.sha256).hexdigest()[:16]
 
     @property
     def label(self) -> str:
@@ -208,7 +214,16 @@ def claim(db, lease_seconds: float, worker: str) -> dict | None:
     return dict(zip(("id", "message_id", "attempts", "delivered_to", "queued_at"), rows[0]))
 
 
-def deliver(db, notification: dict, targets: list[Target], first_retry: float) -> str:
+def renew(db, notification: dict, worker: str, lease_seconds: float) -> bool:
+    """Extend this worker's lease; False when it ran out and another worker took
+    the row (its claim raised attempts), so this one must stop."""
+    return db.execute(
+        "UPDATE notifications SET lease_until = ? WHERE id = ? AND leased_by = ? AND attempts = ? AND status = 'pending'",
+        [time.time() + lease_seconds, notification["id"], worker, notification["attempts"]],
+    ).rowcount == 1
+
+
+def deliver(db, notification: dict, targets: list[Target], app: Flask, worker: str) -> str:
     """Send one claimed notification through every URL that has not had it; record the outcome."""
     message = next(db["messages"].rows_where("id = ?", [notification["message_id"]]), None)
     if message is None:
@@ -217,32 +232,46 @@ def deliver(db, notification: dict, targets: list[Target], first_retry: float) -
     done = notification["delivered_to"].split()
     errors = []
     for target in targets:
-        if target.key in done:
+        key = target.key(app.config["SECRET_KEY"])
+        if key in done:
             continue
+        # A send that outlived the lease (a slow mail server, not a crash) stops here:
+        # the worker that took the row over sends the rest and records the outcome.
+        if not renew(db, notification, worker, app.config["NOTIFY_LEASE_SECONDS"]):
+            return "lost"
         error = send(target, title, body, message["email"], targets)
         if error is None:
-            done.append(target.key)
-            # Recorded at once: a crash after this never sends to this URL again.
-            db.execute("UPDATE notifications SET delivered_to = ? WHERE id = ?", [" ".join(done), notification["id"]])
+            done.append(key)
+            # Recorded at once, added to what is there (another worker may have added
+            # too): a crash after this never sends to this URL again.
+            db.execute(
+                "UPDATE notifications SET delivered_to = trim(delivered_to || ' ' || ?) WHERE id = ?"
+                " AND instr(' ' || delivered_to || ' ', ' ' || ? || ' ') = 0",
+                [key, notification["id"], key],
+            )
         else:
             errors.append(f"{target.label}: {error}")
+    mine = "WHERE id = ? AND leased_by = ? AND attempts = ?"
+    owner = [notification["id"], worker, notification["attempts"]]
     now = time.time()
     if not errors:
         db.execute(
-            "UPDATE notifications SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?",
-            [storage.now_utc(), notification["id"]],
+            f"UPDATE notifications SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL {mine}",
+            [storage.now_utc(), *owner],
         )
         return "sent"
     given_up = now - notification["queued_at"] >= GIVE_UP_AFTER_SECONDS
-    db.execute(
-        "UPDATE notifications SET status = ?, due_at = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+    recorded = db.execute(
+        f"UPDATE notifications SET status = ?, due_at = ?, lease_until = NULL, last_error = ? {mine}",
         [
             "failed" if given_up else "pending",
-            now + retry_delay(notification["attempts"], first_retry),
+            now + retry_delay(notification["attempts"], app.config["NOTIFY_RETRY_SECONDS"]),
             "; ".join(errors),
-            notification["id"],
+            *owner,
         ],
-    )
+    ).rowcount
+    if not recorded:
+        return "lost"
     log.warning(
         "notification for message %s %s: %s",
         notification["message_id"], "failed for good" if given_up else "will be retried", "; ".join(errors),
@@ -256,7 +285,7 @@ def deliver_due(app: Flask, db, worker: str | None = None) -> int:
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     tried = 0
     while targets and (notification := claim(db, app.config["NOTIFY_LEASE_SECONDS"], worker)):
-        deliver(db, notification, targets, app.config["NOTIFY_RETRY_SECONDS"])
+        deliver(db, notification, targets, app, worker)
         tried += 1
     return tried
 
@@ -284,6 +313,7 @@ class DeliveryLoop(threading.Thread):
                     # A lost "sent" mark after a power cut means one more e-mail, not a lost
                     # message: the loop's writes need not wait for fsync as a visitor's do.
                     db.execute("PRAGMA synchronous = NORMAL")
+                self.wakeup.clear()  # before delivering: a wake-up that comes meanwhile is kept
                 deliver_due(self.app, db)
             except Exception:
                 log.exception("notification delivery stopped for a moment; it goes on at the next poll")
@@ -291,7 +321,6 @@ class DeliveryLoop(threading.Thread):
                     db.conn.close()
                     db = None
             self.wakeup.wait(self.poll_seconds)
-            self.wakeup.clear()
         if db is not None:
             db.conn.close()
 
@@ -338,9 +367,7 @@ def describe(app: Flask) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("NOTIFY_URLS", "")
-    app.config.setdefault("NOTIFY_RETRY_SECONDS", 60.0)
-    app.config.setdefault("NOTIFY_LEASE_SECONDS", 120.0)
+    # The NOTIFY_* settings come from app/config.py; tests turn the background loop off.
     app.config.setdefault("NOTIFY_IN_BACKGROUND", True)
     try:
         app.extensions["notify_targets"] = parse_targets(app.config["NOTIFY_URLS"])
