@@ -70,13 +70,13 @@ nginx:
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
 	else echo "nginx is missing: install Debian's 'nginx-light' package." >&2; exit 1; fi
 
-# The benchmark's load generator.
 # The deployment test checks deploy/portfolio.service with systemd's own verifier.
 systemd-analyze:
 	@if command -v systemd-analyze >/dev/null; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; \
 	else echo "systemd-analyze is missing: install Debian's 'systemd' package." >&2; exit 1; fi
 
+# The benchmark's load generator.
 bench-tools: nginx
 	@if command -v wrk >/dev/null; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \

@@ -94,8 +94,8 @@ class FollowEdits:
             with self.lock:
                 now = snapshot(self.folders)
                 if now != self.seen:
+                    self.reload()  # an unexpected error leaves seen as it was: the next request tries again
                     self.seen = now
-                    self.reload()
         errors = self.app.extensions["content_errors"]
         if not errors:
             return self.wsgi_app(environ, start_response)
@@ -126,7 +126,8 @@ class FollowEdits:
         use_pictures(app, content)
         assets = app.extensions["assets"] = Assets(ROOT / "static")
         app.jinja_env.globals["asset_url"] = assets.url
-        app.extensions["rendered"].clear()
+        # A new dict, not clear(): a render in flight writes its old page into the old one.
+        app.extensions["rendered"] = {}
 
 
 def init_app(app: Flask) -> None:

@@ -42,13 +42,24 @@ def accepted_encodings(accept_encoding: str | None) -> tuple[bool, bool]:
     return bool(accepted["br"]), bool(accepted["gzip"])
 
 
+def worth_compressing(body: bytes, content_type: str) -> bool:
+    return content_type.startswith(COMPRESSIBLE) and len(body) >= 512
+
+
+def gzipped(body: bytes, content_type: str) -> bytes | None:
+    """The gzip copy of a body, or None when it would not be smaller."""
+    if not worth_compressing(body, content_type):
+        return None
+    gz = gzip.compress(body, compresslevel=9, mtime=0)
+    return gz if len(gz) < len(body) else None
+
+
 def encode(body: bytes, content_type: str) -> Encoded:
     etag = hashlib.blake2b(body, digest_size=12).hexdigest()
-    if not content_type.startswith(COMPRESSIBLE) or len(body) < 512:
+    if not worth_compressing(body, content_type):
         return Encoded(body, None, None, etag)
     br = brotli.compress(body, quality=11)
-    gz = gzip.compress(body, compresslevel=9, mtime=0)
-    return Encoded(body, br if len(br) < len(body) else None, gz if len(gz) < len(body) else None, etag)
+    return Encoded(body, br if len(br) < len(body) else None, gzipped(body, content_type), etag)
 
 
 def respond(encoded: Encoded, content_type: str, cache_control: str) -> Response:

@@ -12,7 +12,6 @@ compose) to start everything again.
     python -m deploy.stack prepare DIR   # the same files for compose.yaml's nginx
 """
 
-import gzip
 import http.client
 import os
 import pwd
@@ -28,9 +27,13 @@ from string import Template
 
 from app.assets import Assets
 from app.config import ROOT
+from app.encoding import gzipped
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
-STOP_SECONDS = 35  # granian gives requests in progress 30 s (server.py)
+# How each child is stopped, in start order (granian, nginx), and how long it may take:
+# granian gives requests in progress 30 s (server.py); nginx, a slow body 10 s (the template).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGQUIT)
+STOP_SECONDS = (35, 15)
 
 
 def render_config(**values: str) -> str:
@@ -47,12 +50,12 @@ def write_static(destination: Path) -> None:
     """static/ under the app's own hashed names, each with a .gz copy when that is smaller."""
     assets = Assets(ROOT / "static")
     for name, hashed in assets.hashed_names.items():
-        body, _ = assets.bodies[name]
+        body, content_type = assets.bodies[name]
         path = destination / "static" / hashed
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
-        packed = gzip.compress(body, compresslevel=9, mtime=0)
-        if len(body) >= 512 and len(packed) < len(body):
+        packed = gzipped(body, content_type)
+        if packed is not None:
             path.with_name(path.name + ".gz").write_bytes(packed)
     for folder in [destination, *destination.rglob("*")]:
         folder.chmod(0o755 if folder.is_dir() else 0o644)
@@ -100,7 +103,6 @@ def settings(environ=os.environ) -> dict:
     return {
         "listen": f"{environ.get('HOST', '127.0.0.1')}:{environ.get('PORT', '8000')}",
         "proxy_cache": environ.get("PROXY_CACHE", "pages"),
-        "trusted_proxies": environ.get("TRUSTED_PROXIES", "1"),  # nginx, and only nginx, sets X-Forwarded-For
         "nginx": environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx",
     }
 
@@ -123,7 +125,8 @@ def run(run_dir: Path, environ) -> int:
         **environ,
         "APP_ENV": "production",
         "SOCKET": str(socket_path),
-        "TRUSTED_PROXIES": chosen["trusted_proxies"],
+        # nginx replaces X-Forwarded-For with the address it saw: exactly one hop, whatever stands in front.
+        "TRUSTED_PROXIES": "1",
     }
     children: list[subprocess.Popen] = []
     stopping = False
@@ -143,9 +146,10 @@ def run(run_dir: Path, environ) -> int:
                 print("stack: the app did not start (see above)", file=sys.stderr)
                 return 1
             time.sleep(0.1)
+        if stopping:
+            return 0
         children.append(start([chosen["nginx"], "-e", "stderr", "-p", str(run_dir), "-c", str(run_dir / "nginx.conf")]))
-        if not stopping:
-            print(f"stack: nginx on http://{listen}, granian on {socket_path}", file=sys.stderr, flush=True)
+        print(f"stack: nginx on http://{listen}, granian on {socket_path}", file=sys.stderr, flush=True)
         while not stopping:
             if any(child.poll() is not None for child in children):
                 print("stack: a process exited; stopping the others", file=sys.stderr)
@@ -153,13 +157,13 @@ def run(run_dir: Path, environ) -> int:
             time.sleep(0.2)
         return 0
     finally:
-        # nginx: SIGQUIT finishes the requests in flight; granian: SIGTERM does the same.
-        for child, signum in zip(children, (signal.SIGTERM, signal.SIGQUIT)):
+        # nginx first (SIGQUIT: it stops accepting and finishes what it holds, passing
+        # the last requests on to granian), then granian (SIGTERM: the same).
+        for child, signum, seconds in reversed(list(zip(children, STOP_SIGNALS, STOP_SECONDS))):
             if child.poll() is None:
                 child.send_signal(signum)
-        for child in children:
             try:
-                child.wait(STOP_SECONDS)
+                child.wait(seconds)
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()

@@ -39,8 +39,9 @@ def test_the_unit_runs_the_stack_and_restarts_it_always():
     assert unit_setting("StartLimitIntervalSec") == "0"
     assert "APP_ENV=production" in unit_setting("Environment")
     assert unit_setting("User") != "root"
-    # It outlives granian's 30 s of graceful shutdown.
-    assert int(unit_setting("TimeoutStopSec")) > 30
+    # SIGTERM to the stack alone, which stops nginx, then granian, each given its time.
+    assert unit_setting("KillMode") == "mixed"
+    assert int(unit_setting("TimeoutStopSec")) > sum(stack.STOP_SECONDS)
 
 
 def test_compose_runs_nginx_in_front_of_the_app_with_restarts_and_health_checks():

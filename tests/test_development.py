@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup
 from app import create_app
 from app.config import ROOT
 from app.content import ContentError, load_content
+from app import development
 from app.development import snapshot
 from tests.conftest import app_settings
 
@@ -165,3 +166,27 @@ def test_a_snapshot_changes_with_new_changed_and_deleted_files(tmp_path):
     assert changed != added
     (tmp_path / "css" / "new.css").unlink()
     assert snapshot([tmp_path]) not in (before, added, changed)
+
+
+def test_an_edit_drops_the_rendered_pages_and_static_files(tmp_path, content_dir):
+    # In-process, as make run's app: an edit under static/ gives the stylesheet a new hashed URL.
+    app = create_app(app_settings(tmp_path, DEBUG=True, CONTENT_DIR=str(content_dir)))
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    rendered, assets = app.extensions["rendered"], app.extensions["assets"]
+    assert rendered
+    (content_dir / "site.toml").write_text((content_dir / "site.toml").read_text() + "\n")
+    assert client.get("/").status_code == 200
+    assert app.extensions["rendered"] is not rendered and app.extensions["assets"] is not assets
+
+
+def test_an_unexpected_error_while_reloading_is_tried_again_on_the_next_request(tmp_path, content_dir, monkeypatch):
+    app = create_app(app_settings(tmp_path, DEBUG=True, CONTENT_DIR=str(content_dir)))
+    client = app.test_client()
+    write = content_dir / "projects" / "write.toml"
+    write.write_text(write.read_text().replace('title = "Write"', 'title = "Write, edited"'))
+    monkeypatch.setattr(development, "load_content", lambda folder: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        client.get("/work/write")
+    monkeypatch.undo()
+    assert "Write, edited" in client.get("/work/write").text

@@ -12,6 +12,7 @@ it the same without drawing it first, and the URL changes whenever the
 picture would: the hashed URLs are served as immutable.
 """
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ MANIFEST_ICONS = (192, 512)
 _drawn: dict[str, Encoded] = {}
 
 
+@functools.cache  # the fonts and draw.py do not change while the process runs
 def code_digest() -> bytes:
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(PIL.__version__.encode())
