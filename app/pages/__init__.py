@@ -22,16 +22,29 @@ def selected_tag() -> str | None:
     return tag
 
 
+def work_title(endpoint: str, tag) -> str:
+    """The title of the home or work page, filtered or not; site.js gives it to the
+    document when the filter swaps the list in place."""
+    site = content().site
+    if tag is not None:
+        return f"Work with {tag.name} — {site.name}"
+    if endpoint == "pages.work":
+        return f"{site.work_heading} — {site.name}"
+    return f"{site.name} — {site.role}"
+
+
 def work_list(endpoint: str, page: str) -> Response:
     tag = selected_tag()
+    selected = content().tags.get(tag)
     return page_or_fragment(
         (endpoint, tag),
         page,
         "pages/_work_list.html",
         canonical_query=f"tag={tag}" if tag else "",
-        tag=content().tags.get(tag),
+        tag=selected,
         projects=content().projects_tagged(tag),
         filter_endpoint=endpoint,
+        page_title=work_title(endpoint, selected),
     )
 
 

@@ -48,7 +48,8 @@
   // focus moves into what replaced it; when a request ends without a swap (or
   // the control was disabled while it waited), focus returns to that control.
   const focusLost = () => !document.activeElement || document.activeElement === document.body;
-  const FOCUSABLE = "[autofocus], input:not([type=hidden]):not([tabindex='-1']), textarea, select, button, a[href], [tabindex='0']";
+  // htmx itself focuses an [autofocus] field after a swap; this is for the rest.
+  const FOCUSABLE = "input:not([type=hidden]):not([tabindex='-1']), textarea, select, button, a[href], [tabindex='0']";
   const focusInto = (region) => {
     const first = [...region.querySelectorAll(FOCUSABLE)].find((element) => element.getClientRects().length);
     first?.focus();
