@@ -10,6 +10,7 @@ from app import create_app
 from app.config import ROOT
 from app.contact import storage
 from tests.browser_support import chromium_launch_args
+from tests.receivers import Mailbox, Webhook
 
 DATA = ROOT / "data"
 
@@ -27,6 +28,22 @@ def app_settings(tmp_path: Path, **overrides) -> dict:
         "NOTIFY_URLS": "",
         **overrides,
     }
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on loopback, as the owner's mail server."""
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def webhook():
+    """A real HTTP server on loopback, as the owner's webhook."""
+    hook = Webhook().start()
+    yield hook
+    hook.stop()
 
 
 @pytest.fixture

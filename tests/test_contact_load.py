@@ -30,7 +30,7 @@ import pytest
 from app import create_app
 from app.config import ROOT
 from tests.conftest import app_settings
-from tests.receivers import Mailbox, SilentServer, Webhook, free_port, wait_for
+from tests.receivers import Mailbox, SilentServer, free_port, wait_for
 
 CLIENTS, MESSAGES_EACH, WORKERS = 50, 20, 4
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -92,13 +92,6 @@ def running_server(tmp_path, **settings):
 def production_server(tmp_path):
     with running_server(tmp_path) as server:
         yield server
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook().start()
-    yield hook
-    hook.stop()
 
 
 @pytest.fixture

@@ -10,8 +10,10 @@ import time
 
 import pytest
 
+from app import create_app
 from app.contact import storage
-from tests import conftest
+from tests.conftest import app_settings, rows
+from tests.receivers import free_port
 
 COLUMNS = ["id", "created_at", "name", "email", "company", "message", "status"]
 COMMANDS = ["list", "show", "export", "mark", "delete", "purge", "forget", "notifications", "notify", "backup"]
@@ -723,22 +725,10 @@ def test_exports_keep_the_exact_text_of_such_characters(runner, add):
 
 
 @pytest.fixture
-def notify_app(tmp_path):
-    from app import create_app
-    from tests.conftest import app_settings
-    from tests.receivers import Mailbox
-
-    mailbox = Mailbox().start()
+def notify_app(tmp_path, mailbox):
     closed = f"mailto://owner:Sup3rSecretAppPass@127.0.0.1:{free_port()}?from=site@example.com&to=owner@example.com"
     app = create_app(app_settings(tmp_path, NOTIFY_URLS=f"{mailbox.url()} {closed}", NOTIFY_IN_BACKGROUND=False))
-    yield app, mailbox
-    mailbox.stop()
-
-
-def free_port():
-    from tests.receivers import free_port
-
-    return free_port()
+    return app, mailbox
 
 
 def test_notify_test_reports_each_url_by_scheme_and_exits_1_if_one_failed(notify_app):
@@ -753,19 +743,11 @@ def test_notify_test_reports_each_url_by_scheme_and_exits_1_if_one_failed(notify
     assert mail["Subject"] == "Test notification from your portfolio site"
 
 
-def test_notify_test_exits_0_when_every_url_works(tmp_path):
-    from app import create_app
-    from tests.conftest import app_settings
-    from tests.receivers import Webhook
-
-    hook = Webhook().start()
-    try:
-        app = create_app(app_settings(tmp_path, NOTIFY_URLS=hook.url, NOTIFY_IN_BACKGROUND=False))
-        result = app.test_cli_runner().invoke(args=["messages", "notify", "--test"])
-        assert result.exit_code == 0 and result.output == "1. json: sent\n"
-        assert hook.received[0]["title"] == "Test notification from your portfolio site"
-    finally:
-        hook.stop()
+def test_notify_test_exits_0_when_every_url_works(tmp_path, webhook):
+    app = create_app(app_settings(tmp_path, NOTIFY_URLS=webhook.url, NOTIFY_IN_BACKGROUND=False))
+    result = app.test_cli_runner().invoke(args=["messages", "notify", "--test"])
+    assert result.exit_code == 0 and result.output == "1. json: sent\n"
+    assert webhook.received[0]["title"] == "Test notification from your portfolio site"
 
 
 def test_notify_test_without_urls_says_what_to_set(runner):
@@ -802,7 +784,7 @@ def test_notifications_lists_deliveries_with_tries_and_masked_errors_and_retry_r
     # A fresh start: one more failure waits about a minute again, not the six-hour cap.
     before = time.time()
     delivery.deliver_due(app, db)
-    [row] = conftest.rows(app, "notifications")
+    [row] = rows(app, "notifications")
     assert row["attempts"] == 1
     assert row["due_at"] - before < 2 * app.config["NOTIFY_RETRY_SECONDS"]
     db.conn.close()

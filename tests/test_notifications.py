@@ -14,24 +14,10 @@ from app.config import ConfigError
 from app.contact import delivery, storage
 from tests.conftest import app_settings, rows
 from tests.html import hidden_fields
-from tests.receivers import OWNER, SITE, Mailbox, Webhook, free_port, wait_for
+from tests.receivers import OWNER, SITE, Mailbox, free_port, wait_for
 
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines",
          "message": "Hello, let us build something."}
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook().start()
-    yield hook
-    hook.stop()
 
 
 def make_app(tmp_path, urls: str, **overrides):
