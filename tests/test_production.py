@@ -264,7 +264,7 @@ def test_plain_static_names_still_work_with_a_short_cache(client):
 def test_healthz_ok_when_the_database_is_writable(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "writable"}
+    assert response.json == {"status": "ok", "database": "writable", "notifications": "off"}
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -272,7 +272,8 @@ def test_healthz_503_when_the_database_is_not_writable(app, client, monkeypatch)
     with database_locked(app, monkeypatch):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": "not writable"}
+    assert response.json == {"status": "unavailable", "database": "not writable: database is locked",
+                             "notifications": "off"}
     assert client.get("/healthz").status_code == 200  # and back once it can write
 
 
