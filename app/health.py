@@ -5,8 +5,9 @@ a full disk SQLite still rewrites pages it holds (and its WAL's space) while
 every message fails. So the proof is both a committed write and free space
 above the store's reserve (storage.SPACE_RESERVE_BYTES) on the database's file
 system. A committed write is an fsync (synchronous=FULL) and a load balancer
-may ask many times a second, so each process proves it at most once every
-PROOF_SECONDS and answers from that proof in between; a failure is never
+may ask many times a second, so each process writes at most once every
+PROOF_SECONDS and answers from that proof in between (free space, one system
+call, is checked on every request); a failure is never
 reused, so recovery shows on the next request, and it is logged once per
 change of state (storage.report), not once per request. The check keeps its
 own one-row table, created here, apart from the messages' schema and its
@@ -46,18 +47,21 @@ def prove_writable() -> int:
 def database_problem() -> str | None:
     """None when a message could be stored now; else what stops it, in a few words."""
     proved_at = current_app.extensions.get("health_proved_at")
-    if proved_at is not None and time.monotonic() - proved_at < PROOF_SECONDS:
-        return None
     try:
-        current_app.extensions["health_failed_notifications"] = prove_writable()
+        if not current_app.extensions.get("database_ready"):
+            storage.create_database(current_app)  # says what is wrong when it cannot
+        # Free space is one system call, so it is checked on every request; the write is the costly part.
         problem = storage.space_problem(storage.database_path(current_app))
+        if problem is None and (proved_at is None or time.monotonic() - proved_at >= PROOF_SECONDS):
+            current_app.extensions["health_failed_notifications"] = prove_writable()
+            proved_at = time.monotonic()
     except (sqlite3.Error, OSError) as error:
         problem = storage.problem_with(error)
     storage.report(current_app, problem)
     if problem:
         current_app.extensions.pop("health_proved_at", None)
     else:
-        current_app.extensions["health_proved_at"] = time.monotonic()
+        current_app.extensions["health_proved_at"] = proved_at
     return problem
 
 

@@ -70,10 +70,10 @@ def get(port: int, path: str = "/", headers: dict | None = None, source: str = "
 
 
 class Stack:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, database: Path | None = None, **settings: str):
         self.port = free_port()
         self.secret = secrets.token_hex(16)
-        self.database = tmp / "messages.db"
+        self.database = database or tmp / "messages.db"
         env = {
             **os.environ,
             "APP_ENV": "production",
@@ -84,8 +84,10 @@ class Stack:
             "CONTACT_MIN_SECONDS": "0",
             "PORT": str(self.port),
             "WORKERS": "2",
+            **settings,
         }
-        self.log = open(tmp / "stack.log", "wb")
+        self.log_path = tmp / "stack.log"
+        self.log = open(self.log_path, "wb")
         # What `make serve` runs.
         self.process = subprocess.Popen([sys.executable, "-m", "deploy.stack"], cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 60
@@ -97,6 +99,12 @@ class Stack:
                 time.sleep(0.2)
         self.stop()
         pytest.fail("the stack did not start: " + (tmp / "stack.log").read_text())
+
+    @property
+    def run_dir(self) -> Path:
+        """The stack's private folder: nginx's -p argument."""
+        nginx = next(pid for pid in descendants(self.process.pid) if command_line(pid).startswith("nginx: master"))
+        return Path(command_line(nginx).split(" -p ", 1)[1].split()[0])
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -423,10 +431,22 @@ def wait_for_recovery(probe: Probe, since: float):
         time.sleep(0.2)
 
 
+def expire_cached_pages_after_a_second(stack: Stack):
+    """nginx keeps pages 5 minutes; here 1 s, so the outage below meets expired (stale) entries."""
+    config = stack.run_dir / "nginx.conf"
+    config.write_text(config.read_text().replace("proxy_cache_valid 200 5m;", "proxy_cache_valid 200 1s;"))
+    [master] = [pid for pid in descendants(stack.process.pid) if command_line(pid).startswith("nginx: master")]
+    old_workers = set(descendants(master))
+    os.kill(master, signal.SIGHUP)
+    while old_workers & set(descendants(master)):
+        time.sleep(0.1)
+
+
 def test_a_granian_crash_loop_is_restarted_while_cached_pages_are_answered(tmp_path):
     own = Stack(tmp_path)
     try:
-        assert get(own.port, "/work/write")[0] == 200  # now in nginx's cache
+        expire_cached_pages_after_a_second(own)
+        assert get(own.port, "/work/write")[0] == 200  # now in nginx's cache, for a second
         cached, uncached = Probe(own.port, "/work/write"), Probe(own.port, "/?probe={n}")
         time.sleep(1)
         granian = granian_main(own.process.pid)

@@ -203,14 +203,15 @@ def check(path: Path) -> str | None:
 
 
 def report(app: Flask, problem: str | None) -> None:
-    """Log the store's state when it changes, in one line: never once per request."""
-    before = app.extensions.get("store_problem", "")  # "": not known yet
+    """Log the store's state when it changes (working, or not), in one line: never once per request."""
+    known = "store_problem" in app.extensions
+    before = app.extensions.get("store_problem")
     app.extensions["store_problem"] = problem
-    if problem == before:
+    if known and bool(problem) == bool(before):
         return
     if problem:
         log_problem(database_path(app), problem)
-    elif before:
+    elif known:
         log.info("the message store %s takes messages again", database_path(app))
 
 
