@@ -390,6 +390,7 @@ class Probe:
     def __init__(self, port: int, path: str):
         self.port, self.path = port, path
         self.answers: list[tuple[float, int]] = []
+        self.error_pages: set[bytes] = set()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -401,6 +402,8 @@ class Probe:
             try:
                 status, _, body = get(self.port, self.path.format(n=n))
                 ok = status == 200 and body.startswith(b"<!doctype html>")
+                if not ok:
+                    self.error_pages.add(body)
             except OSError:
                 ok, status = False, 0
             self.answers.append((time.monotonic(), status if ok else -abs(status) or -1))
@@ -412,6 +415,10 @@ class Probe:
 
     def failures(self) -> int:
         return sum(status < 0 for _, status in self.answers)
+
+    def seconds_of_errors(self) -> float:
+        """How long a visitor asking again and again would have seen errors."""
+        return sum(later[0] - now[0] for now, later in zip(self.answers, self.answers[1:]) if now[1] < 0)
 
 
 def kill_workers(server_pid: int) -> None:
@@ -461,7 +468,12 @@ def test_a_granian_crash_loop_is_restarted_while_cached_pages_are_answered(tmp_p
         assert own.process.poll() is None  # the stack carries on, nginx with it
         assert cached.failures() == 0, [a for a in cached.answers if a[1] != 200]
         assert b"granian exited" in (tmp_path / "stack.log").read_bytes()
-        print(f"uncached pages: {uncached.failures()} of {len(uncached.answers)} probes failed")
+        # What the others saw meanwhile was the site's own 502 page, the same one each time.
+        assert {status for _, status in uncached.answers if status < 0} == {-502}
+        [page] = uncached.error_pages
+        assert b"<title>The site is restarting" in page and b"nginx" not in page
+        print(f"errors seen: cached page {cached.seconds_of_errors():.1f} s, "
+              f"uncached pages {uncached.seconds_of_errors():.1f} s ({uncached.failures()} of {len(uncached.answers)} probes)")
     finally:
         assert own.stop() == 0
 
