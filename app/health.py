@@ -32,8 +32,8 @@ bp = Blueprint("health", __name__)
 PROOF_SECONDS = 5.0
 
 
-def prove_writable() -> int:
-    """A real write and commit: raises when the database cannot take one; else the notifications that failed."""
+def prove_writable() -> None:
+    """A real write and commit: raises when the database cannot take one."""
     db = get_db()
     db.execute("CREATE TABLE IF NOT EXISTS health_check (id INTEGER PRIMARY KEY, checked_at TEXT, writes INTEGER)")
     db.execute(
@@ -41,7 +41,9 @@ def prove_writable() -> int:
         " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at, writes = writes + 1",
         [now_utc()],
     )
-    return db.execute("SELECT count(*) FROM notifications WHERE status = 'failed'").fetchone()[0]
+    if delivery.enabled(current_app):
+        failed = db.execute("SELECT count(*) FROM notifications WHERE status = 'failed'").fetchone()[0]
+        current_app.extensions["health_failed_notifications"] = failed
 
 
 def database_problem() -> str | None:
@@ -53,7 +55,7 @@ def database_problem() -> str | None:
         # Free space is one system call, so it is checked on every request; the write is the costly part.
         problem = storage.space_problem(storage.database_path(current_app))
         if problem is None and (proved_at is None or time.monotonic() - proved_at >= PROOF_SECONDS):
-            current_app.extensions["health_failed_notifications"] = prove_writable()
+            prove_writable()
             proved_at = time.monotonic()
     except (sqlite3.Error, OSError) as error:
         problem = storage.problem_with(error)
