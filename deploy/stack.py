@@ -12,7 +12,8 @@ nginx exits, the other is stopped too and this exits non-zero, for a
 supervisor (systemd, compose) to start everything again.
 
 nginx's error log passes through here: each line escaped like the app's
-(app/requestlog.py), and its refusals (429, 413) counted, one line a minute.
+(app/requestlog.py), and its refusals (429, 413, the app unreachable) counted,
+one line a minute.
 
     python -m deploy.stack prepare DIR   # the same files for compose.yaml's nginx
 """
