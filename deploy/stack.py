@@ -226,9 +226,11 @@ def settings(environ=os.environ) -> dict:
 def run(run_dir: Path, environ) -> int:
     run_dir.chmod(0o711)  # nginx's workers reach the files below; nobody may list them
     user, group = worker_user()
-    # The socket's folder admits only this user and nginx's workers' group.
-    (run_dir / "app").mkdir(mode=0o710)
-    os.chown(run_dir / "app", -1, grp.getgrnam(group).gr_gid)
+    # The socket's folder admits only this user and, when they run as another user, nginx's workers' group.
+    (run_dir / "app").mkdir(mode=0o700)
+    if os.getuid() == 0:
+        os.chown(run_dir / "app", -1, grp.getgrnam(group).gr_gid)
+        (run_dir / "app").chmod(0o710)
     socket_path = run_dir / "app" / "app.sock"
     write_static(run_dir)
     chosen = settings(environ)
