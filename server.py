@@ -39,7 +39,8 @@ def cpu_count() -> int:
 def listen_on(environ) -> dict:
     if environ.get("SOCKET"):
         # Behind nginx: a unix socket that only this user (and so nginx's workers) may use.
-        return {"uds": Path(environ["SOCKET"]), "uds_permissions": 0o600}
+        # SOCKET_MODE: make serve puts the socket in a folder that decides who may connect.
+        return {"uds": Path(environ["SOCKET"]), "uds_permissions": int(environ.get("SOCKET_MODE", "600"), 8)}
     return {"address": environ.get("HOST", "127.0.0.1"), "port": int(environ.get("PORT", "8000"))}
 
 
@@ -66,5 +67,20 @@ def settings(environ=os.environ) -> dict:
     }
 
 
+def check_message_store(environ=os.environ) -> None:
+    """Say once, before the workers start, what is wrong with the message store, if anything;
+    the site is served either way (app/contact/storage.py)."""
+    from app import config
+    from app.contact import storage
+
+    path = Path(environ.get("DATABASE_PATH") or config.ROOT / "instance" / "messages.db")
+    problem = storage.check(path)
+    if problem:
+        storage.log_problem(path, problem)
+    environ[storage.CHECKED_AT_START] = "1"
+
+
 if __name__ == "__main__":
-    Granian(**settings()).serve()
+    server = Granian(**settings())
+    server.on_startup(check_message_store)
+    server.serve()
