@@ -3,6 +3,7 @@
 #   make test   the whole suite, browser tests included
 # And for a deployment:
 #   make serve          the production stack, nginx in front of granian, on 127.0.0.1:8000; HOST, PORT, WORKERS override
+#                       (TLS=acme SITE_URL=https://… HOST=0.0.0.0 PORT=80: HTTPS on 443 with a certificate it obtains itself)
 #   make serve-granian  granian alone, for a platform whose own proxy buffers and times out clients (README)
 #   make bench          the stack and granian alone against nginx serving the same bytes (BENCHMARKS.md)
 #   make bench-contact  POST /contact with notifications off and on (BENCHMARKS.md)
@@ -14,7 +15,7 @@ DEV := $(VENV)/.dev-installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run serve serve-granian nginx systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
+.PHONY: run serve serve-granian nginx pebble testssl systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
 
 # The development server: werkzeug's reloader restarts it when Python code changes; the app itself
 # follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
@@ -28,7 +29,7 @@ serve: $(RUNTIME) nginx
 serve-granian: $(RUNTIME)
 	APP_ENV=production exec $(BIN)/python server.py
 
-test: $(DEV) $(VNU) $(AXE) browser java nginx systemd-analyze
+test: $(DEV) $(VNU) $(AXE) browser java nginx pebble testssl systemd-analyze
 	$(BIN)/python -m pytest
 
 bench: $(RUNTIME) bench-tools
@@ -69,6 +70,19 @@ nginx:
 	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
 	else echo "nginx is missing: install Debian's 'nginx-light' package." >&2; exit 1; fi
+
+# A private ACME CA for the HTTPS tests (tests/acme.py): pebble and its DNS server, pebble-challtestsrv.
+# (certbot, the ACME client make serve uses, is in requirements.txt: README, "Deploying".)
+pebble:
+	@if command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pebble >/dev/null; \
+	else echo "pebble is missing: install Debian's 'pebble' package." >&2; exit 1; fi
+
+# testssl.sh grades the stack's TLS configuration in the tests.
+testssl:
+	@if command -v testssl >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq testssl.sh >/dev/null; \
+	else echo "testssl is missing: install Debian's 'testssl.sh' package." >&2; exit 1; fi
 
 # The deployment test checks deploy/portfolio.service with systemd's own verifier.
 systemd-analyze:
