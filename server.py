@@ -39,7 +39,8 @@ def cpu_count() -> int:
 def listen_on(environ) -> dict:
     if environ.get("SOCKET"):
         # Behind nginx: a unix socket that only this user (and so nginx's workers) may use.
-        return {"uds": Path(environ["SOCKET"]), "uds_permissions": 0o600}
+        # SOCKET_MODE: make serve puts the socket in a folder that decides who may connect.
+        return {"uds": Path(environ["SOCKET"]), "uds_permissions": int(environ.get("SOCKET_MODE", "600"), 8)}
     return {"address": environ.get("HOST", "127.0.0.1"), "port": int(environ.get("PORT", "8000"))}
 
 

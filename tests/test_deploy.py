@@ -4,6 +4,7 @@ Neither systemd nor a Docker engine runs here, so check what can be: systemd's
 own verifier on the unit, and that compose.yaml parses and everything it
 names exists and agrees with the Dockerfile and deploy/stack.py."""
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -73,10 +74,12 @@ def test_compose_nginx_reads_what_the_app_prepares(tmp_path):
     assert f"{shared}/nginx.conf" in nginx["command"]
     assert f"mkdir /data {shared}" in DOCKERFILE  # the volume starts owned by the app's user
 
-    stack.prepare(tmp_path)  # what the app's command writes, here into a scratch folder
+    # What the app's command writes, here into a scratch folder.
+    stack.prepare(tmp_path, {**os.environ, "APP_ENV": "production", "SECRET_KEY": "k", "SITE_URL": "https://harsh.example"})
     config = (tmp_path / "nginx.conf").read_text()
     assert "server app:8000;" in config and "listen 80 " in config
     assert "${" not in config
     stylesheet = next(tmp_path.glob("static/css/site.*.css"))
     assert stylesheet.read_bytes() == (ROOT / "static/css/site.css").read_bytes()
     assert Path(str(stylesheet) + ".gz").exists()
+    assert "error_page 502 /errors/502.html;" in config and "Harsh Tiwari" in (tmp_path / "errors/502.html").read_text()

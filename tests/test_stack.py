@@ -376,12 +376,83 @@ def test_sigterm_stops_everything_it_started(tmp_path):
     assert run_dirs and not any(Path(d).exists() for d in run_dirs)
 
 
-def test_when_granian_dies_the_stack_exits_for_its_supervisor_to_restart(tmp_path):
+class Probe:
+    """GET a path over a new connection every 50 ms, in a thread; counts what was not a 200 page."""
+
+    def __init__(self, port: int, path: str):
+        self.port, self.path = port, path
+        self.answers: list[tuple[float, int]] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        n = 0
+        while not self.stopped.wait(0.05):
+            n += 1
+            try:
+                status, _, body = get(self.port, self.path.format(n=n))
+                ok = status == 200 and body.startswith(b"<!doctype html>")
+            except OSError:
+                ok, status = False, 0
+            self.answers.append((time.monotonic(), status if ok else -abs(status) or -1))
+
+    def stop(self) -> list[tuple[float, int]]:
+        self.stopped.set()
+        self.thread.join()
+        return self.answers
+
+    def failures(self) -> int:
+        return sum(status < 0 for _, status in self.answers)
+
+
+def kill_workers(server_pid: int) -> None:
+    for pid in [pid for pid in descendants(server_pid) if "server.py" in command_line(pid)]:
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_a_granian_crash_loop_is_restarted_while_cached_pages_are_answered(tmp_path):
+    own = Stack(tmp_path)
+    try:
+        assert get(own.port, "/work/write")[0] == 200  # now in nginx's cache
+        [granian] = [pid for pid in descendants(own.process.pid)
+                     if parent_of(pid) == own.process.pid and "server.py" in command_line(pid)]
+        cached, uncached = Probe(own.port, "/work/write"), Probe(own.port, "/?probe={n}")
+        time.sleep(1)
+        kill_workers(granian)  # every worker, twice 3 s apart: granian's own "crash loop detected" exit
+        time.sleep(3)
+        kill_workers(granian)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{granian}").exists() or uncached.answers[-1][1] != 200:
+            assert time.monotonic() < deadline, "granian was not started again"
+            time.sleep(0.2)
+        time.sleep(1)
+        cached.stop(), uncached.stop()
+        assert own.process.poll() is None  # the stack carries on, nginx with it
+        assert cached.failures() == 0, [a for a in cached.answers if a[1] != 200]
+        assert b"granian exited" in (tmp_path / "stack.log").read_bytes()
+        print(f"uncached pages: {uncached.failures()} of {len(uncached.answers)} probes failed "
+              f"(about {uncached.failures() * 0.05:.1f} s of errors)")
+    finally:
+        assert own.stop() == 0
+
+
+def test_the_restart_back_off_gives_up_and_the_stack_exits_for_its_supervisor(tmp_path):
+    from deploy.stack import Supervised
+
+    failing = Supervised("failing", [sys.executable, "-c", "raise SystemExit(3)"], delays=(0.1, 0.2))
+    failing.process.wait()
+    assert failing.revive(lambda: False) and failing.process.wait() == 3  # first wait, started again
+    assert failing.revive(lambda: False) and failing.process.wait() == 3  # second
+    assert failing.revive(lambda: False) is False  # the back-off is spent
+
+
+def test_when_nginx_dies_the_stack_exits_for_its_supervisor_to_restart(tmp_path):
     own = Stack(tmp_path)
     started = descendants(own.process.pid)
-    [granian] = [pid for pid in started if parent_of(pid) == own.process.pid and "server.py" in command_line(pid)]
-    os.kill(granian, signal.SIGKILL)  # as granian's own "crash loop detected" exit would
+    [nginx] = [pid for pid in started if parent_of(pid) == own.process.pid and "nginx" in command_line(pid)]
+    os.kill(nginx, signal.SIGKILL)
     assert own.process.wait(45) == 1  # systemd's Restart=always, compose's restart: always start it again
     own.log.close()
     time.sleep(0.5)
-    assert [pid for pid in started if Path(f"/proc/{pid}").exists() and command_line(pid) and pid != granian] == []
+    assert [pid for pid in started if Path(f"/proc/{pid}").exists() and command_line(pid) and pid != nginx] == []
