@@ -20,8 +20,6 @@ acme (a certificate for SITE_URL's host, obtained and renewed by certbot) or
 files (TLS_CERT and TLS_KEY). With TLS on, PORT answers ACME's challenges and
 redirects the rest to SITE_URL, and HTTPS_PORT serves the site. SIGHUP checks
 the certificate at once (and re-reads TLS=files certificates).
-
-    python -m deploy.stack prepare DIR   # the same files for compose.yaml's nginx
 """
 
 import grp
@@ -369,25 +367,8 @@ def run(run_dir: Path, environ) -> int:
             error_log.count_refusals(final=True)
 
 
-def prepare(destination: Path, environ=os.environ) -> None:
-    """For compose.yaml: the static files, the error pages, and nginx.conf for the nginx container."""
-    write_static(destination)
-    write_error_pages(destination, environ)
-    (destination / "nginx.conf").write_text(render_config(
-        USER="nginx",
-        GROUP="nginx",
-        RUN_DIR="/tmp",
-        LISTEN="80",
-        UPSTREAM="app:8000",
-        STATIC_ROOT=str(destination),
-        PROXY_CACHE="pages",
-    ))
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["prepare"] and len(sys.argv) == 3:
-        prepare(Path(sys.argv[2]))
-    elif len(sys.argv) == 1:
+    if len(sys.argv) == 1:
         sys.exit(serve())
     else:
         sys.exit(__doc__)
