@@ -5,7 +5,7 @@
 #   make serve          the production stack, nginx in front of granian, on 127.0.0.1:8000; HOST, PORT, WORKERS override
 #                       (TLS=acme SITE_URL=https://… HOST=0.0.0.0 PORT=80: HTTPS on 443 with a certificate it obtains itself)
 #   make serve-granian  granian alone, for a platform whose own proxy buffers and times out clients (README)
-#   make bench          the stack and granian alone against nginx serving the same bytes (BENCHMARKS.md)
+#   make bench          the stack and granian alone against nginx serving the same bytes, over HTTP and HTTPS (BENCHMARKS.md)
 #   make bench-contact  POST /contact with notifications off and on (BENCHMARKS.md)
 PYTHON ?= python3
 VENV := .venv
@@ -14,6 +14,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
+LIGHTHOUSE := node_modules/.bin/lighthouse
 
 .PHONY: run serve serve-granian nginx pebble testssl systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
 
@@ -32,7 +33,7 @@ serve-granian: $(RUNTIME)
 test: $(DEV) $(VNU) $(AXE) browser java nginx pebble testssl systemd-analyze
 	$(BIN)/python -m pytest
 
-bench: $(RUNTIME) bench-tools
+bench: $(DEV) bench-tools browser $(LIGHTHOUSE)
 	scripts/bench.sh
 
 bench-contact: $(RUNTIME) bench-tools
@@ -53,10 +54,10 @@ $(DEV): requirements.txt requirements-dev.txt $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# The Nu HTML Checker and axe-core, for the HTML validity and accessibility tests.
-$(VNU) $(AXE) &: package.json package-lock.json
+# The Nu HTML Checker and axe-core, for the HTML validity and accessibility tests; Lighthouse for make bench.
+$(VNU) $(AXE) $(LIGHTHOUSE) &: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
-	touch $(VNU) $(AXE)
+	touch $(VNU) $(AXE) $(LIGHTHOUSE)
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).
 browser:
