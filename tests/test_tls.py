@@ -22,6 +22,7 @@ import pytest
 from cryptography import x509
 
 from app.config import ROOT
+from deploy import tls
 from tests.acme import Pebble, make_ca, wait_until
 from tests.receivers import free_port
 from tests.test_stack import get
@@ -363,3 +364,42 @@ def test_testssl_finds_nothing_high_or_critical(served, tmp_path):
     by_id = {f["id"]: f["finding"] for f in findings}
     assert by_id["TLS1"] == "not offered" and by_id["TLS1_1"] == "not offered"
     assert "passed" in by_id["cert_chain_of_trust"]
+
+
+class Source:
+    """Stands in for the CA in deploy/tls.py's loop: fails `failing` times, then succeeds."""
+
+    def __init__(self, failing: int = 0):
+        self.calls, self.failing = 0, failing
+
+    def refresh(self) -> bool:
+        self.calls += 1
+        if self.calls <= self.failing:
+            raise tls.CertificateError("the CA said no")
+        return True
+
+
+def run_keeper(source, seconds: float):
+    wake, stopped, reloads = threading.Event(), threading.Event(), []
+    keeper = threading.Thread(target=tls.keep, args=(source, lambda: reloads.append(1), wake, stopped))
+    keeper.start()
+    time.sleep(seconds)
+    stopped.set()
+    wake.set()
+    keeper.join(5)
+    return reloads
+
+
+def test_the_certificate_is_checked_again_every_check_period(monkeypatch):
+    monkeypatch.setattr(tls, "CHECK_EVERY", 0.2)  # 12 hours in production
+    source = Source()
+    reloads = run_keeper(source, 1.1)
+    assert 5 <= source.calls <= 7 and len(reloads) == source.calls
+
+
+def test_a_failing_ca_is_retried_after_a_growing_back_off_that_never_passes_the_check_period(monkeypatch):
+    assert [tls.retry_delay(n) for n in range(1, 10)] == [300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 43200]
+    monkeypatch.setattr(tls, "FIRST_RETRY", 0.1)
+    source = Source(failing=3)
+    reloads = run_keeper(source, 1.2)  # fails at 0, 0.1, 0.3; succeeds at 0.7
+    assert source.calls == 4 and len(reloads) == 1
