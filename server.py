@@ -67,5 +67,20 @@ def settings(environ=os.environ) -> dict:
     }
 
 
+def check_message_store(environ=os.environ) -> None:
+    """Say once, before the workers start, what is wrong with the message store, if anything;
+    the site is served either way (app/contact/storage.py)."""
+    from app import config
+    from app.contact import storage
+
+    path = Path(environ.get("DATABASE_PATH") or config.ROOT / "instance" / "messages.db")
+    problem = storage.check(path)
+    if problem:
+        storage.log_problem(path, problem)
+    environ[storage.CHECKED_AT_START] = "1"
+
+
 if __name__ == "__main__":
-    Granian(**settings()).serve()
+    server = Granian(**settings())
+    server.on_startup(check_message_store)
+    server.serve()

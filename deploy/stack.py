@@ -120,8 +120,9 @@ def worker_user() -> tuple[str, str]:
 class Supervised:
     """A child process started again after a back-off each time it exits, until the back-off gives up."""
 
-    def __init__(self, name: str, command: list[str], delays=RESTART_DELAYS, **kwargs):
+    def __init__(self, name: str, command: list[str], delays=RESTART_DELAYS, leftovers: tuple[Path, ...] = (), **kwargs):
         self.name, self.command, self.delays, self.kwargs = name, command, delays, kwargs
+        self.leftovers = leftovers  # files a killed process leaves that would stop the next one (its socket)
         self.failures = 0
         self.process = self.start()
 
@@ -149,6 +150,8 @@ class Supervised:
             if stopping():
                 return True
             time.sleep(0.1)
+        for path in self.leftovers:
+            path.unlink(missing_ok=True)
         self.process = self.start()
         return True
 
@@ -317,7 +320,8 @@ def run(run_dir: Path, environ) -> int:
     error_log = None
     try:
         write_error_pages(run_dir, app_environ)
-        granian = Supervised("granian", [sys.executable, str(ROOT / "server.py")], cwd=ROOT, env=app_environ)
+        granian = Supervised("granian", [sys.executable, str(ROOT / "server.py")], leftovers=(socket_path,),
+                             cwd=ROOT, env=app_environ)
         children.append(granian.process)
         deadline = time.monotonic() + 60
         while not stopping and not answers(socket_path):

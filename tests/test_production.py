@@ -9,6 +9,7 @@ import brotli
 import pytest
 
 from app import create_app
+from app.contact import storage
 from tests.conftest import app_settings, database_locked
 from tests.html import PARTIAL, hidden_fields, soup
 
@@ -264,7 +265,7 @@ def test_plain_static_names_still_work_with_a_short_cache(client):
 def test_healthz_ok_when_the_database_is_writable(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "writable"}
+    assert response.json == {"status": "ok", "database": "writable", "notifications": "off"}
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -272,7 +273,8 @@ def test_healthz_503_when_the_database_is_not_writable(app, client, monkeypatch)
     with database_locked(app, monkeypatch):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": "not writable"}
+    assert response.json == {"status": "unavailable", "database": "not writable: database is locked",
+                             "notifications": "off"}
     assert client.get("/healthz").status_code == 200  # and back once it can write
 
 
@@ -283,6 +285,21 @@ def test_healthz_503_when_the_database_cannot_be_opened(tmp_path):
     (tmp_path / "missing-folder" / "file-not-dir").write_text("a file where a folder should be")
     app.extensions["database_ready"] = False
     assert app.test_client().get("/healthz").status_code == 503
+
+
+def test_healthz_names_notifications_that_failed_for_good(tmp_path):
+    app = create_app(app_settings(tmp_path, NOTIFY_URLS="json://127.0.0.1:9/hook", NOTIFY_IN_BACKGROUND=False))
+    client = app.test_client()
+    assert client.get("/healthz").json["notifications"] == "on"
+    client.post("/contact", data={**contact_fields(client), **MESSAGE})
+    db = storage.connect(storage.database_path(app))
+    db.execute("UPDATE notifications SET status = 'failed'")
+    db.conn.close()
+    app.extensions.pop("health_proved_at")  # the next check proves again, as it would 5 s later
+    response = client.get("/healthz")
+    assert response.status_code == 200  # messages are still kept
+    assert response.json == {"status": "degraded", "database": "writable",
+                             "notifications": "failing: 1 notification(s) could not be delivered"}
 
 
 def test_one_log_line_per_request_with_the_id_sent_back(client, caplog):

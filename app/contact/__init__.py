@@ -48,8 +48,8 @@ def no_store(response):
     return response
 
 
-def form_again(form: ContactForm, status: int, notice: str | None = None):
-    return contact_response("contact/_form.html", status, form=form, notice=notice)
+def form_again(form: ContactForm, status: int, notice: str | None = None, store_down: bool = False):
+    return contact_response("contact/_form.html", status, form=form, notice=notice, store_down=store_down)
 
 
 @bp.get("/contact")
@@ -85,15 +85,17 @@ def submit():
         )
         response.headers["Retry-After"] = str(limited.retry_after)
         return response
-    except sqlite3.Error:
-        log.exception("could not store a contact message")
+    except (sqlite3.Error, OSError) as error:
+        storage.report(current_app, storage.problem_with(error))  # logged once, not once per visitor
         return form_again(
             form,
             503,
             "Your message could not be saved just now. Nothing is lost: your text is still here. "
             "Please try again in a minute.",
+            store_down=True,
         )
 
+    storage.report(current_app, None)
     delivery.wake(current_app)  # the notification is already queued; this only saves the loop's wait
     if wants_fragment():
         return contact_response("contact/_sent.html", 200, reference=stored.reference)

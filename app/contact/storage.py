@@ -7,12 +7,18 @@ message acknowledged to a visitor survives a crash or power loss.
 
 The messages are personal data: the database and its -wal/-shm files are
 created readable by the owner only (0600), in a folder only they may enter (0700).
+
+Pages never depend on the store. A database that is missing, corrupt, on a
+full disk or in a folder the server cannot write is said once, in one line
+(report), and the contact form answers 503 meanwhile; each request that needs
+the store tries it again, so it comes back without a restart.
 """
 
 import base64
 import datetime
 import hashlib
 import hmac
+import logging
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -22,7 +28,17 @@ import click
 from flask import Flask, current_app, g
 from sqlite_utils import Database
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_SECONDS = 5.0
+# Free space kept in reserve on the database's file system: below it, the store
+# counts as full. SQLite reuses its WAL's space, so a small write can succeed on a
+# full disk while a message, which needs new pages, cannot. 1 MB is some forty
+# messages at their largest (5,000 characters), with their indexes and WAL frames.
+SPACE_RESERVE_BYTES = 1 << 20
+# Set by server.py once it has said what is wrong with the store, so that each of
+# its workers does not say it again.
+CHECKED_AT_START = "MESSAGE_STORE_CHECKED"
 STATUSES = ("new", "read", "suspect", "spam")
 # The statuses the owner is told of when a message arrives.
 NOTIFIED = ("new", "suspect")
@@ -148,8 +164,7 @@ def create_private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def create_database(app: Flask) -> None:
-    path = database_path(app)
+def create_at(path: Path) -> None:
     make_private_folder(path.parent)
     create_private_file(path)
     db = connect(path)
@@ -157,7 +172,52 @@ def create_database(app: Flask) -> None:
         migrate(db)
     finally:
         db.conn.close()
+
+
+def create_database(app: Flask) -> None:
+    create_at(database_path(app))
     app.extensions["database_ready"] = True
+
+
+def problem_with(error: BaseException) -> str:
+    """What went wrong, in a few words a visitor may see: no path, no traceback."""
+    if isinstance(error, OSError):
+        return (error.strerror or type(error).__name__).lower()
+    return str(error).split("\n", 1)[0] or type(error).__name__
+
+
+def space_problem(path: Path) -> str | None:
+    stats = os.statvfs(path.parent)
+    if stats.f_bavail * stats.f_frsize < SPACE_RESERVE_BYTES:
+        return f"the disk is full (less than {SPACE_RESERVE_BYTES >> 20} MB free)"
+    return None
+
+
+def check(path: Path) -> str | None:
+    """What stops a message being stored at path now (the store created if need be), or None."""
+    try:
+        create_at(path)
+        return space_problem(path)
+    except (sqlite3.Error, OSError) as error:
+        return problem_with(error)
+
+
+def report(app: Flask, problem: str | None) -> None:
+    """Log the store's state when it changes (working, or not), in one line: never once per request."""
+    known = "store_problem" in app.extensions
+    before = app.extensions.get("store_problem")
+    app.extensions["store_problem"] = problem
+    if known and bool(problem) == bool(before):
+        return
+    if problem:
+        log_problem(database_path(app), problem)
+    elif known:
+        log.info("the message store %s takes messages again", database_path(app))
+
+
+def log_problem(path: Path, problem: str) -> None:
+    log.error("the message store %s cannot take messages: %s. Pages are served; the contact form "
+              "answers 503 until it is fixed, and it is tried again on each message.", path, problem)
 
 
 def get_db() -> Database:
@@ -193,7 +253,11 @@ def init_app(app: Flask) -> None:
     # Servers create and migrate the schema at start-up. CLI commands load the
     # app too, and must not create a database just by asking about one.
     if click.get_current_context(silent=True) is None:
-        create_database(app)
+        problem = check(database_path(app))
+        app.extensions["database_ready"] = problem is None
+        if os.environ.get(CHECKED_AT_START):
+            app.extensions["store_problem"] = problem  # already said, once, by server.py
+        report(app, problem)
 
 
 # --- writing ---------------------------------------------------------------------
