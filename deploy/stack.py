@@ -13,7 +13,8 @@ nginx exits, the other is stopped too and this exits non-zero, for a
 supervisor (systemd, compose) to start everything again.
 
 nginx's error log passes through here: each line escaped like the app's
-(app/requestlog.py), and its refusals (429, 413) counted, one line a minute.
+(app/requestlog.py), and its refusals (429, 413, the app unreachable) counted,
+one line a minute.
 
 TLS chooses how HTTPS is served (deploy/tls.py): off (plain HTTP on HOST:PORT),
 acme (a certificate for SITE_URL's host, obtained and renewed by certbot) or
@@ -267,9 +268,11 @@ def nginx_command(chosen: dict, run_dir: Path, *options: str) -> list[str]:
 def run(run_dir: Path, environ) -> int:
     run_dir.chmod(0o711)  # nginx's workers reach the files below; nobody may list them
     user, group = worker_user()
-    # The socket's folder admits only this user and nginx's workers' group.
-    (run_dir / "app").mkdir(mode=0o710)
-    os.chown(run_dir / "app", -1, grp.getgrnam(group).gr_gid)
+    # The socket's folder admits only this user and, when they run as another user, nginx's workers' group.
+    (run_dir / "app").mkdir(mode=0o700)
+    if os.getuid() == 0:
+        os.chown(run_dir / "app", -1, grp.getgrnam(group).gr_gid)
+        (run_dir / "app").chmod(0o710)
     socket_path = run_dir / "app" / "app.sock"
     write_static(run_dir)
     chosen = settings(environ)
