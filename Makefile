@@ -3,8 +3,9 @@
 #   make test   the whole suite, browser tests included
 # And for a deployment:
 #   make serve          the production stack, nginx in front of granian, on 127.0.0.1:8000; HOST, PORT, WORKERS override
+#                       (TLS=acme SITE_URL=https://… HOST=0.0.0.0 PORT=80: HTTPS on 443 with a certificate it obtains itself)
 #   make serve-granian  granian alone, for a platform whose own proxy buffers and times out clients (README)
-#   make bench          the stack and granian alone against nginx serving the same bytes (BENCHMARKS.md)
+#   make bench          the stack and granian alone against nginx serving the same bytes, over HTTP and HTTPS (BENCHMARKS.md)
 #   make bench-contact  POST /contact with notifications off and on (BENCHMARKS.md)
 PYTHON ?= python3
 VENV := .venv
@@ -13,8 +14,9 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
+LIGHTHOUSE := node_modules/.bin/lighthouse
 
-.PHONY: run serve serve-granian nginx systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
+.PHONY: run serve serve-granian nginx pebble testssl systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
 
 # The development server: werkzeug's reloader restarts it when Python code changes; the app itself
 # follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
@@ -28,10 +30,10 @@ serve: $(RUNTIME) nginx
 serve-granian: $(RUNTIME)
 	APP_ENV=production exec $(BIN)/python server.py
 
-test: $(DEV) $(VNU) $(AXE) browser java nginx systemd-analyze
+test: $(DEV) $(VNU) $(AXE) browser java nginx pebble testssl systemd-analyze
 	$(BIN)/python -m pytest
 
-bench: $(RUNTIME) bench-tools
+bench: $(DEV) bench-tools browser $(LIGHTHOUSE)
 	scripts/bench.sh
 
 bench-contact: $(RUNTIME) bench-tools
@@ -52,10 +54,10 @@ $(DEV): requirements.txt requirements-dev.txt $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# The Nu HTML Checker and axe-core, for the HTML validity and accessibility tests.
-$(VNU) $(AXE) &: package.json package-lock.json
+# The Nu HTML Checker and axe-core, for the HTML validity and accessibility tests; Lighthouse for make bench.
+$(VNU) $(AXE) $(LIGHTHOUSE) &: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
-	touch $(VNU) $(AXE)
+	touch $(VNU) $(AXE) $(LIGHTHOUSE)
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).
 browser:
@@ -69,6 +71,19 @@ nginx:
 	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
 	else echo "nginx is missing: install Debian's 'nginx-light' package." >&2; exit 1; fi
+
+# A private ACME CA for the HTTPS tests (tests/acme.py): pebble and its DNS server, pebble-challtestsrv.
+# (certbot, the ACME client make serve uses, is in requirements.txt: README, "Deploying".)
+pebble:
+	@if command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pebble >/dev/null; \
+	else echo "pebble is missing: install Debian's 'pebble' package." >&2; exit 1; fi
+
+# testssl.sh grades the stack's TLS configuration in the tests.
+testssl:
+	@if command -v testssl >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq testssl.sh >/dev/null; \
+	else echo "testssl is missing: install Debian's 'testssl.sh' package." >&2; exit 1; fi
 
 # The deployment test checks deploy/portfolio.service with systemd's own verifier.
 systemd-analyze:

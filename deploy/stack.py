@@ -1,6 +1,7 @@
 """The production stack in the foreground: nginx in front of granian.
 
     make serve                      # http://127.0.0.1:8000; HOST, PORT, WORKERS override
+    TLS=acme SITE_URL=https://example.com HOST=0.0.0.0 PORT=80 make serve   # and HTTPS on 443
 
 Renders deploy/nginx.conf.template into a private run directory, writes the
 static files there under their hashed names (with gzip copies) for nginx to
@@ -15,7 +16,11 @@ nginx's error log passes through here: each line escaped like the app's
 (app/requestlog.py), and its refusals (429, 413, the app unreachable) counted,
 one line a minute.
 
-    python -m deploy.stack prepare DIR   # the same files for compose.yaml's nginx
+TLS chooses how HTTPS is served (deploy/tls.py): off (plain HTTP on HOST:PORT),
+acme (a certificate for SITE_URL's host, obtained and renewed by certbot) or
+files (TLS_CERT and TLS_KEY). With TLS on, PORT answers ACME's challenges and
+redirects the rest to SITE_URL, and HTTPS_PORT serves the site. SIGHUP checks
+the certificate at once (and re-reads TLS=files certificates).
 """
 
 import grp
@@ -37,8 +42,11 @@ from app.assets import Assets
 from app.config import ROOT
 from app.encoding import gzipped
 from app.requestlog import printable
+from deploy import tls
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
+HTTP_TEMPLATE = ROOT / "deploy" / "nginx-http.conf.template"
+TLS_TEMPLATE = ROOT / "deploy" / "nginx-tls.conf.template"
 # How each child is stopped, in start order (granian, nginx), and how long it may take:
 # granian gives requests in progress 30 s (server.py); nginx, a slow body 10 s (the template).
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGQUIT)
@@ -55,9 +63,9 @@ REFUSALS_EVERY_SECONDS = 60
 WORKER_USERS = ("www-data", "nobody")
 
 
-def render_config(**values: str) -> str:
+def render_config(template: Path = TEMPLATE, **values: str) -> str:
     """The template with each ${NAME} filled in; nginx's own $variables stay."""
-    text = TEMPLATE.read_text()
+    text = template.read_text()
     rendered = Template(text).safe_substitute(values)
     missing = [name for name in Template(text).get_identifiers() if name.isupper() and name not in values]
     if missing:
@@ -218,9 +226,43 @@ def settings(environ=os.environ) -> dict:
     """What the stack reads from the environment (the README's Configuration table)."""
     return {
         "listen": f"{environ.get('HOST', '127.0.0.1')}:{environ.get('PORT', '8000')}",
+        "https_listen": f"{environ.get('HOST', '127.0.0.1')}:{environ.get('HTTPS_PORT', '443')}",
         "proxy_cache": environ.get("PROXY_CACHE", "pages"),
         "nginx": environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx",
     }
+
+
+def write_config(run_dir: Path, chosen: dict, certificate, environ, socket_path: Path) -> str:
+    """nginx.conf and its two TLS parts; the address the site is served on."""
+    listen, http_part, tls_part = chosen["listen"], "# TLS=off\n", "# TLS=off\n"
+    if certificate is not None:
+        http_part = render_config(HTTP_TEMPLATE, LISTEN=listen, ACME_WEBROOT=str(run_dir / "acme"),
+                                  SITE_URL=environ["SITE_URL"].rstrip("/"))
+        paths = certificate.paths()
+        if paths:
+            listen = f"{chosen['https_listen']} ssl http2"
+            tls_part = render_config(TLS_TEMPLATE, CERTIFICATE=str(paths[0]), CERTIFICATE_KEY=str(paths[1]))
+        else:
+            # No certificate yet (a first start): PORT serves the challenges, and the
+            # site waits on a socket nobody connects to until the certificate arrives.
+            listen = f"unix:{run_dir / 'https-pending.sock'}"
+    (run_dir / "http.conf").write_text(http_part)
+    (run_dir / "tls.conf").write_text(tls_part)
+    user, group = worker_user()
+    (run_dir / "nginx.conf").write_text(render_config(
+        USER=user,
+        GROUP=group,
+        RUN_DIR=str(run_dir),
+        LISTEN=listen,
+        UPSTREAM=f"unix:{socket_path}",
+        STATIC_ROOT=str(run_dir),
+        PROXY_CACHE=chosen["proxy_cache"],
+    ))
+    return listen
+
+
+def nginx_command(chosen: dict, run_dir: Path, *options: str) -> list[str]:
+    return [chosen["nginx"], "-e", "stderr", "-p", str(run_dir), "-c", str(run_dir / "nginx.conf"), *options]
 
 
 def run(run_dir: Path, environ) -> int:
@@ -234,16 +276,17 @@ def run(run_dir: Path, environ) -> int:
     socket_path = run_dir / "app" / "app.sock"
     write_static(run_dir)
     chosen = settings(environ)
-    listen = chosen["listen"]
-    (run_dir / "nginx.conf").write_text(render_config(
-        USER=user,
-        GROUP=group,
-        RUN_DIR=str(run_dir),
-        LISTEN=listen,
-        UPSTREAM=f"unix:{socket_path}",
-        STATIC_ROOT=str(run_dir),
-        PROXY_CACHE=chosen["proxy_cache"],
-    ))
+    try:
+        certificate = tls.certificate_source(environ)
+    except ValueError as error:
+        print(f"stack: {error}", file=sys.stderr)
+        return 2
+    if certificate is None and not tls.is_loopback(environ.get("HOST", "127.0.0.1")):
+        tls.log("plain HTTP on a public address: a TLS proxy must be in front (the form's cookie is Secure), or set TLS=acme")
+    if isinstance(certificate, tls.Acme):
+        certificate.webroot = run_dir / "acme"
+        certificate.webroot.mkdir(mode=0o755)
+    write_config(run_dir, chosen, certificate, environ, socket_path)
     app_environ = {
         **environ,
         "APP_ENV": "production",
@@ -254,13 +297,29 @@ def run(run_dir: Path, environ) -> int:
     }
     children: list[subprocess.Popen] = []
     stopping = False
+    # The certificate's keeper (deploy/tls.py) runs beside the main loop; SIGHUP wakes it.
+    wake, stopped, reloading = threading.Event(), threading.Event(), threading.Lock()
 
     def stop(signum=None, frame=None):
         nonlocal stopping
         stopping = True
 
+    def reload():
+        """nginx reads the new certificate: new workers start, the old ones finish what they hold."""
+        with reloading:
+            if stopped.is_set():
+                return
+            served = write_config(run_dir, chosen, certificate, environ, socket_path)
+            check = subprocess.run(nginx_command(chosen, run_dir, "-t", "-q"), capture_output=True, text=True)
+            if check.returncode != 0:
+                tls.log(f"nginx refused the new configuration, kept the old one: {check.stderr.strip()}")
+                return
+            children[1].send_signal(signal.SIGHUP)
+            tls.log(f"nginx reloaded: the site on https://{served.split()[0]}")
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, lambda signum, frame: wake.set())
     error_log = None
     try:
         write_error_pages(run_dir, app_environ)
@@ -275,11 +334,14 @@ def run(run_dir: Path, environ) -> int:
             time.sleep(0.1)
         if stopping:
             return 0
-        nginx = start([chosen["nginx"], "-e", "stderr", "-p", str(run_dir), "-c", str(run_dir / "nginx.conf")],
-                      stderr=subprocess.PIPE)
+        nginx = start(nginx_command(chosen, run_dir), stderr=subprocess.PIPE)
         children.append(nginx)
         error_log = ErrorLog(nginx.stderr)
-        print(f"stack: nginx on http://{listen}, granian on {socket_path}", file=sys.stderr, flush=True)
+        https = "" if certificate is None else (
+            f" and https://{chosen['https_listen']}" if certificate.paths() else " (HTTPS once the certificate arrives)")
+        print(f"stack: nginx on http://{chosen['listen']}{https}, granian on {socket_path}", file=sys.stderr, flush=True)
+        if certificate is not None:
+            threading.Thread(target=tls.keep, args=(certificate, reload, wake, stopped), daemon=True).start()
         while not stopping:
             if nginx.poll() is not None:
                 print("stack: nginx exited; stopping granian", file=sys.stderr)
@@ -291,6 +353,11 @@ def run(run_dir: Path, environ) -> int:
             time.sleep(0.2)
         return 0
     finally:
+        with reloading:
+            stopped.set()
+        wake.set()
+        if certificate is not None:
+            certificate.stop()
         # nginx first (SIGQUIT: it stops accepting and finishes what it holds, passing
         # the last requests on to granian), then granian (SIGTERM: the same).
         for child, signum, seconds in reversed(list(zip(children, STOP_SIGNALS, STOP_SECONDS))):
@@ -307,25 +374,8 @@ def run(run_dir: Path, environ) -> int:
             error_log.count_refusals(final=True)
 
 
-def prepare(destination: Path, environ=os.environ) -> None:
-    """For compose.yaml: the static files, the error pages, and nginx.conf for the nginx container."""
-    write_static(destination)
-    write_error_pages(destination, environ)
-    (destination / "nginx.conf").write_text(render_config(
-        USER="nginx",
-        GROUP="nginx",
-        RUN_DIR="/tmp",
-        LISTEN="80",
-        UPSTREAM="app:8000",
-        STATIC_ROOT=str(destination),
-        PROXY_CACHE="pages",
-    ))
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["prepare"] and len(sys.argv) == 3:
-        prepare(Path(sys.argv[2]))
-    elif len(sys.argv) == 1:
+    if len(sys.argv) == 1:
         sys.exit(serve())
     else:
         sys.exit(__doc__)

@@ -11,6 +11,12 @@
 # the stack while 20 contact messages a second arrive, and while 50 clients
 # each send a POST body one byte a second.
 #
+# Then HTTPS: the stack with TLS on (TLS=files, a throw-away certificate for
+# bench.example) against nginx serving the same bytes with the same certificate
+# and TLS settings (deploy/nginx-tls.conf.template), keep-alive; and the first
+# view of / and Lighthouse (mobile) in Chromium over HTTPS
+# (scripts/bench_https_view.py).
+#
 #   DURATION=10s ROUNDS=3 CONNECTIONS=16 make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +37,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not answering: $1" >&2; exit 1; }
+wait_for() { for _ in $(seq 300); do curl -fsk -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not answering: $1" >&2; exit 1; }
 
 # wrk --latency output -> "requests/s p50_ms p99_ms"
 summarise() {
@@ -65,12 +71,28 @@ env "${APP_SETTINGS[@]}" DATABASE_PATH="$WORK/alone.db" HOST=127.0.0.1 PORT=$ALO
   "$PYTHON" server.py 2>"$WORK/alone.log" &
 PIDS+=($!)
 ALONE=http://127.0.0.1:$ALONE_PORT
-wait_for "$STACK/"; wait_for "$NOCACHE/"; wait_for "$ALONE/"
+
+# --- the stack over HTTPS (TLS=files), with a throw-away certificate ------------------------
+mkdir -p "$WORK/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench.example \
+  -addext subjectAltName=DNS:bench.example -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" 2>/dev/null
+TLS_STACK_PORT=$(free_port)
+env "${APP_SETTINGS[@]}" SITE_URL=https://bench.example:$TLS_STACK_PORT DATABASE_PATH="$WORK/tls.db" HOST=127.0.0.1 \
+  PORT="$(free_port)" HTTPS_PORT=$TLS_STACK_PORT TLS=files TLS_CERT="$WORK/tls/cert.pem" TLS_KEY="$WORK/tls/key.pem" \
+  "$PYTHON" -m deploy.stack 2>"$WORK/tls.log" &
+PIDS+=($!)
+TLS_STACK=https://127.0.0.1:$TLS_STACK_PORT
+wait_for "$STACK/"; wait_for "$NOCACHE/"; wait_for "$ALONE/"; wait_for "$TLS_STACK/"
 
 # --- nginx, serving the very bytes the app sends for / --------------------------------------
 NGINX_PORT=$(free_port)
 mkdir -p "$WORK/nginx/root" "$WORK/nginx/tmp"
 curl -fs "$ALONE/" -o "$WORK/nginx/root/index.html"
+curl -fsk "$TLS_STACK/" -o "$WORK/nginx/root/tls.html"
+NGINX_TLS_PORT=$(free_port)
+"$PYTHON" -c 'import sys; from deploy.stack import TLS_TEMPLATE, render_config
+print(render_config(TLS_TEMPLATE, CERTIFICATE=sys.argv[1], CERTIFICATE_KEY=sys.argv[2]))' \
+  "$WORK/tls/cert.pem" "$WORK/tls/key.pem" >"$WORK/nginx/tls.conf"
 cat >"$WORK/nginx/nginx.conf" <<CONF
 daemon off;
 worker_processes auto;
@@ -92,32 +114,43 @@ http {
         default_type "text/html; charset=utf-8";
         location = / { try_files /index.html =404; }
     }
+    server {
+        listen 127.0.0.1:$NGINX_TLS_PORT ssl http2;
+        include $WORK/nginx/tls.conf;
+        root $WORK/nginx/root;
+        default_type "text/html; charset=utf-8";
+        location = / { try_files /tls.html =404; }
+    }
 }
 CONF
 nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
 PIDS+=($!)
 NGINX=http://127.0.0.1:$NGINX_PORT
-wait_for "$NGINX/"
+NGINX_TLS=https://127.0.0.1:$NGINX_TLS_PORT
+wait_for "$NGINX/"; wait_for "$NGINX_TLS/"
 for server in "$STACK" "$ALONE"; do
   cmp -s "$WORK/nginx/root/index.html" <(curl -fs "$server/") || { echo "$server does not send nginx's bytes" >&2; exit 1; }
 done
+cmp -s "$WORK/nginx/root/tls.html" <(curl -fsk "$TLS_STACK/") || { echo "$TLS_STACK does not send nginx's bytes" >&2; exit 1; }
 
 # Warm everything (renders, nginx's cache) before measuring.
-for server in "$NGINX" "$STACK" "$NOCACHE" "$ALONE"; do wrk -t2 -c"$CONNECTIONS" -d2s "$server/" >/dev/null; done
+for server in "$NGINX" "$STACK" "$NOCACHE" "$ALONE" "$NGINX_TLS" "$TLS_STACK"; do wrk -t2 -c"$CONNECTIONS" -d2s "$server/" >/dev/null; done
 
 # --- / : alternating rounds, medians -----------------------------------------------------
-: >"$WORK/nginx.runs"; : >"$WORK/stack.runs"; : >"$WORK/alone.runs"
+: >"$WORK/nginx.runs"; : >"$WORK/stack.runs"; : >"$WORK/alone.runs"; : >"$WORK/nginx-tls.runs"; : >"$WORK/stack-tls.runs"
 for _ in $(seq "$ROUNDS"); do
   load "$NGINX/" >>"$WORK/nginx.runs"
   load "$STACK/" >>"$WORK/stack.runs"
   load "$ALONE/" >>"$WORK/alone.runs"
+  load "$NGINX_TLS/" >>"$WORK/nginx-tls.runs"
+  load "$TLS_STACK/" >>"$WORK/stack-tls.runs"
 done
 column_median() { cut -d' ' -f"$2" "$1" | median; }
 medians() { echo "$(column_median "$1" 1) $(column_median "$1" 2) $(column_median "$1" 3)"; }
 STATIC_RPS=$(column_median "$WORK/nginx.runs" 1)
 
-row() { # label, rps, p50, p99
-  printf "| %s | %s | %s | %s | %s |\n" "$1" "$2" "$3" "$4" "$(awk -v a="$2" -v b="$STATIC_RPS" 'BEGIN { printf "%.3f", a / b }')"
+row() { # label, rps, p50, p99 (the ratio is to BASE_RPS, nginx static's rate)
+  printf "| %s | %s | %s | %s | %s |\n" "$1" "$2" "$3" "$4" "$(awk -v a="$2" -v b="${BASE_RPS:-$STATIC_RPS}" 'BEGIN { printf "%.3f", a / b }')"
 }
 
 HX=(-H "HX-Request: true" -H "HX-Request-Type: partial")
@@ -158,3 +191,16 @@ echo
 echo "Messages stored through the stack during the POST run: $STORED; $(grep posts "$WORK/background.log")."
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback;" \
   "granian with ${WORKERS:-$(nproc)} workers; $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes auto; load average $(cut -d' ' -f1-3 /proc/loadavg)."
+
+echo
+BASE_RPS=$(column_median "$WORK/nginx-tls.runs" 1)
+{
+  echo "| request over HTTPS (TLS 1.3, HTTP/1.1 keep-alive) | requests/s | p50 ms | p99 ms | ratio to nginx static over TLS / |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+  row "nginx static over TLS: the same bytes of /, the same certificate" $(medians "$WORK/nginx-tls.runs")
+  row "stack over TLS: /" $(medians "$WORK/stack-tls.runs")
+} | tee -a "$WORK/table.md"
+unset BASE_RPS
+
+echo
+"$PYTHON" scripts/bench_https_view.py "https://bench.example:$TLS_STACK_PORT" "$WORK/tls/cert.pem"

@@ -4,7 +4,6 @@ Neither systemd nor a Docker engine runs here, so check what can be: systemd's
 own verifier on the unit, and that compose.yaml parses and everything it
 names exists and agrees with the Dockerfile and deploy/stack.py."""
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -45,41 +44,43 @@ def test_the_unit_runs_the_stack_and_restarts_it_always():
     assert int(unit_setting("TimeoutStopSec")) > sum(stack.STOP_SECONDS)
 
 
-def test_compose_runs_nginx_in_front_of_the_app_with_restarts_and_health_checks():
-    services = COMPOSE["services"]
-    assert set(services) == {"app", "nginx"}
-    for name, service in services.items():
-        assert service["restart"] == "always", name
-        assert service["healthcheck"]["test"][0] == "CMD", name
-        assert "/healthz" in " ".join(service["healthcheck"]["test"]), name
-    assert services["nginx"]["depends_on"]["app"]["condition"] == "service_healthy"
-    assert services["nginx"]["ports"] == ["80:80"] and "ports" not in services["app"]  # only nginx faces clients
-    assert services["app"]["environment"]["TRUSTED_PROXIES"] == "1"
+def test_the_unit_serves_https_on_443_and_keeps_the_certificate_in_its_state_directory():
+    environment = unit_setting("Environment").split()
+    assert {"TLS=acme", "PORT=80", "HTTPS_PORT=443", "STATE_DIR=/var/lib/portfolio"} <= set(environment)
+    assert unit_setting("StateDirectory") == "portfolio"  # /var/lib/portfolio, writable under ProtectSystem=strict
+    assert unit_setting("AmbientCapabilities") == "CAP_NET_BIND_SERVICE"
+    assert unit_setting("ExecReload") == "/bin/kill -HUP $MAINPID"
 
 
-def test_compose_keeps_the_messages_in_the_volume_the_image_declares():
-    app = COMPOSE["services"]["app"]
-    assert (DEPLOY / app["build"] / "Dockerfile").resolve() == ROOT / "Dockerfile"
-    mounts = dict(volume.split(":", 1) for volume in app["volumes"])
-    assert mounts["data"] == "/data" and "data" in COMPOSE["volumes"]
-    assert "DATABASE_PATH=/data/messages.db" in DOCKERFILE and "VOLUME /data" in DOCKERFILE
+def test_compose_runs_the_image_and_its_stack_on_80_and_443_with_restarts():
+    [(name, service)] = COMPOSE["services"].items()
+    assert service["restart"] == "always"
+    assert (DEPLOY / service["build"] / "Dockerfile").resolve() == ROOT / "Dockerfile"
+    assert "command" not in service  # the image's: the stack
+    assert DOCKERFILE.rstrip().endswith('CMD ["python", "-m", "deploy.stack"]')
+    ports = dict(port.split(":") for port in service["ports"])
+    assert ports == {"80": dockerfile_env("PORT"), "443": dockerfile_env("HTTPS_PORT")}
+    assert service["environment"]["TLS"] == "${TLS:-acme}" and dockerfile_env("TLS") == "acme"
+    assert service["stop_grace_period"] == "60s" and 60 > sum(stack.STOP_SECONDS)
+
+
+def dockerfile_env(name: str) -> str:
+    [value] = re.findall(rf"^\s+{name}=(\S+)", DOCKERFILE, re.M)
+    return value
+
+
+def test_compose_keeps_the_messages_and_the_certificates_in_the_volumes_the_image_declares():
+    [service] = COMPOSE["services"].values()
+    mounts = dict(volume.split(":", 1) for volume in service["volumes"])
+    assert mounts == {"data": "/data", "certificates": "/var/lib/portfolio"}
+    assert set(COMPOSE["volumes"]) == {"data", "certificates"}
+    assert dockerfile_env("DATABASE_PATH") == "/data/messages.db" and dockerfile_env("STATE_DIR") == "/var/lib/portfolio"
+    assert "VOLUME /data /var/lib/portfolio" in DOCKERFILE
+    assert "mkdir /data /var/lib/portfolio && chown portfolio /data /var/lib/portfolio" in DOCKERFILE
+
+
+def test_the_image_has_nginx_and_certbot_for_the_stack():
+    assert "apt-get install -y --no-install-recommends nginx-light" in DOCKERFILE
+    assert "pip install --no-cache-dir -r requirements.txt" in DOCKERFILE
+    assert re.search(r"^certbot==", (ROOT / "requirements.txt").read_text(), re.M)
     assert "COPY deploy/ deploy/" in DOCKERFILE
-
-
-def test_compose_nginx_reads_what_the_app_prepares(tmp_path):
-    app, nginx = COMPOSE["services"]["app"], COMPOSE["services"]["nginx"]
-    shared = dict(volume.split(":", 1) for volume in app["volumes"])["shared"]
-    assert "shared:" + shared + ":ro" in nginx["volumes"]
-    assert f"python -m deploy.stack prepare {shared}" in app["command"][-1]
-    assert f"{shared}/nginx.conf" in nginx["command"]
-    assert f"mkdir /data {shared}" in DOCKERFILE  # the volume starts owned by the app's user
-
-    # What the app's command writes, here into a scratch folder.
-    stack.prepare(tmp_path, {**os.environ, "APP_ENV": "production", "SECRET_KEY": "k", "SITE_URL": "https://harsh.example"})
-    config = (tmp_path / "nginx.conf").read_text()
-    assert "server app:8000;" in config and "listen 80 " in config
-    assert "${" not in config
-    stylesheet = next(tmp_path.glob("static/css/site.*.css"))
-    assert stylesheet.read_bytes() == (ROOT / "static/css/site.css").read_bytes()
-    assert Path(str(stylesheet) + ".gz").exists()
-    assert "error_page 502 /errors/502.html;" in config and "Harsh Tiwari" in (tmp_path / "errors/502.html").read_text()

@@ -22,4 +22,5 @@ def test_it_runs_the_production_server_as_a_non_root_user_with_a_health_check():
     assert "APP_ENV=production" in DOCKERFILE
     assert "DATABASE_PATH=/data/messages.db" in DOCKERFILE and "VOLUME /data" in DOCKERFILE
     assert "/healthz" in DOCKERFILE.split("HEALTHCHECK", 1)[1]
-    assert DOCKERFILE.rstrip().endswith('CMD ["python", "server.py"]')
+    assert "HTTPS_PORT" in DOCKERFILE.split("HEALTHCHECK", 1)[1]
+    assert DOCKERFILE.rstrip().endswith('CMD ["python", "-m", "deploy.stack"]')

@@ -12,7 +12,7 @@ import click
 import pytest
 
 import server
-from deploy import stack
+from deploy import stack, tls
 from app import config
 from app.config import ROOT
 from tests import browser_support
@@ -98,6 +98,10 @@ def variables_read(monkeypatch) -> dict[str, set[str]]:
     config.from_environment(app_settings)
     server.settings(server_settings)
     stack.settings(stack_settings)
+    # deploy/tls.py reads the rest of the stack's settings, each mode its own.
+    for mode in ("acme", "files"):
+        stack_settings.update(TLS=mode, SITE_URL="https://harsh.example", TLS_CERT="c", TLS_KEY="k")
+        tls.certificate_source(stack_settings)
     monkeypatch.setattr(os, "environ", tests_settings)
     browser_support.chromium_path()
     return {
