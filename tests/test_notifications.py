@@ -96,7 +96,7 @@ def test_the_email_names_the_sender_and_replies_to_them(tmp_path, mailbox):
     [(recipients, _)] = mailbox.received
     [mail] = mailbox.messages()
     assert recipients == [OWNER]
-    assert mail["Subject"] == "New message from Ada Lovelace (Analytical Engines)"
+    assert mail["Subject"] == "Ada Lovelace (Analytical Engines) · message on 127.0.0.1"
     assert mail["From"] == SITE and mail["To"] == OWNER
     assert mail["Reply-To"] == "ada@example.com"
     body = mail.get_content()
@@ -112,7 +112,7 @@ def test_without_a_company_the_title_has_no_brackets(tmp_path, webhook):
     app = make_app(tmp_path, webhook.url)
     post(app, company="")
     deliver(app)
-    assert webhook.received[0]["title"] == "New message from Ada Lovelace"
+    assert webhook.received[0]["title"] == "Ada Lovelace · message on 127.0.0.1"
 
 
 def test_the_webhook_gets_title_and_body(tmp_path, webhook):
@@ -120,7 +120,7 @@ def test_the_webhook_gets_title_and_body(tmp_path, webhook):
     reference = post(app)
     deliver(app)
     [payload] = webhook.received
-    assert payload["title"] == "New message from Ada Lovelace (Analytical Engines)"
+    assert payload["title"] == "Ada Lovelace (Analytical Engines) · message on 127.0.0.1"
     assert VALID["message"] in payload["message"] and reference in payload["message"]
 
 
@@ -138,10 +138,12 @@ def test_injected_line_breaks_add_no_header_and_no_recipient(tmp_path, mailbox):
     [mail] = mailbox.messages()
     assert recipients == [OWNER]
     assert mail["Bcc"] is None and mail["Cc"] is None
-    assert mail["Subject"].startswith("New message from Ada\\x0d\\x0aBcc: victim@example.com")
+    assert mail["Subject"].startswith("Ada\\x0d\\x0aBcc: victim@example.com")
     assert mail["Reply-To"] == "ada&to=evil@example.com"
     header_block = raw.split(b"\r\n\r\n", 1)[0].decode()
-    assert "hijacked" not in header_block and "victim" not in header_block.replace(mail["Subject"], "")
+    names = [line.split(":")[0] for line in header_block.splitlines() if not line.startswith((" ", "\t"))]
+    assert "Bcc" not in names and "Cc" not in names and names.count("Subject") == 1
+    assert "hijacked" not in header_block
 
 
 HOSTILE_CHAT = "Hi @everyone and @here, <!channel> <@U024BE7LH> [click me](http://evil.example) ![pixel](http://evil.example/p.png) <img src=x onerror=alert(1)>"
@@ -163,7 +165,7 @@ def test_mentions_links_and_markup_arrive_as_inert_text(tmp_path, request, recei
         assert live not in title + body, live
     # What the owner reads is unchanged: the breaks are zero-width.
     assert body.replace("\u200b", "").startswith(HOSTILE_CHAT)
-    assert title.replace("\u200b", "") == "New message from @everyone (Analytical Engines)"
+    assert title.replace("\u200b", "") == "@everyone (Analytical Engines) · message on 127.0.0.1"
     assert "ada@example.com" in body  # an address is not a mention
 
 
@@ -210,7 +212,7 @@ def test_a_suspect_message_is_notified_as_possible_spam(tmp_path, webhook):
     post(app)  # at once: faster than the minimum time
     deliver(app)
     [payload] = webhook.received
-    assert payload["title"] == "Possible spam: New message from Ada Lovelace (Analytical Engines)"
+    assert payload["title"] == "Ada Lovelace (Analytical Engines) · message on 127.0.0.1 (possible spam)"
 
 
 # --- failures, retries and giving up -------------------------------------------------------
@@ -334,3 +336,80 @@ def test_secrets_in_an_error_are_masked_but_the_server_name_kept():
     shown = delivery.masked(error, targets)
     assert "S3cretAppPassw0rd" not in shown and "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in shown
     assert "smtp.example.com" in shown
+
+
+# --- replies, and what a visitor could smuggle (issue 15) ----------------------------------
+
+
+def set_row(app, **values):
+    """Change the stored message as a row written before today's checks could be."""
+    connection = sqlite3.connect(storage.database_path(app))
+    connection.execute("UPDATE messages SET " + ", ".join(f"{k} = ?" for k in values), list(values.values()))
+    connection.commit()
+    connection.close()
+
+
+def test_an_international_domain_gets_a_reply_to_every_mail_server_takes(tmp_path, mailbox, webhook):
+    app = make_app(tmp_path, f"{mailbox.url()} {webhook.url}")
+    post(app, email="zoe@exämple.com", name="Zoë")
+    deliver(app)
+    [mail] = mailbox.messages()
+    assert mail["Reply-To"] == "zoe@xn--exmple-cua.com"
+    assert "From:      Zoë <zoe@exämple.com>" in mail.get_content()  # the visitor's spelling, for reading
+    assert "Reply to:  zoe@xn--exmple-cua.com" in webhook.received[0]["message"]  # a chat gets it too
+
+
+def test_an_address_that_cannot_be_replied_to_is_still_notified_and_the_body_says_why(tmp_path, mailbox):
+    app = make_app(tmp_path, mailbox.url())
+    post(app)
+    set_row(app, email="zoë@example.com")  # stored before the form explained such addresses
+    deliver(app)
+    [mail] = mailbox.messages()
+    assert mail["Reply-To"] is None  # never the site's own address by default
+    body = mail.get_content()
+    assert "zoë@example.com" in body and "Reply to:  none possible" in body and "SMTPUTF8" in body
+
+
+def test_server_commands_are_below_the_signature_line_a_reply_leaves_out(tmp_path, mailbox):
+    app = make_app(tmp_path, mailbox.url())
+    reference = post(app)
+    deliver(app)
+    body = mailbox.messages()[0].get_content().replace("\r\n", "\n")
+    quoted, below = body.split("\n-- \n", 1)
+    assert "flask messages" not in quoted and VALID["message"] in quoted
+    assert f"flask messages show {reference}" in below
+
+
+def test_an_encoded_word_from_an_old_row_reaches_the_subject_inert(tmp_path, mailbox):
+    app = make_app(tmp_path, mailbox.url())
+    post(app)
+    set_row(app, name="=?utf-8?q?=E2=80=AEevil=0D=0ABcc:_x@evil.example?=")
+    deliver(app)
+    [(recipients, raw)] = mailbox.received
+    [mail] = mailbox.messages()
+    assert recipients == [OWNER] and mail["Bcc"] is None
+    assert "\u202e" not in mail["Subject"] and "\n" not in mail["Subject"]
+    assert mail["Subject"].startswith("=\u200b?utf-8?q?")  # shown as typed, decoded by nobody
+
+
+HIDDEN = "pay\u200b to\u2060 acc\ufeffount\U000e0041\U000e0042 now"
+REFERENCES = "see [the offer][1] and ![pixel][img] and [x][]\n[1]: http://evil.example\n [img]: http://evil.example/p.png"
+
+
+@pytest.mark.parametrize("receiver", ["mailbox", "webhook"])
+def test_hidden_characters_reference_links_and_fullwidth_mentions_arrive_inert(tmp_path, request, receiver):
+    box = request.getfixturevalue(receiver)
+    app = make_app(tmp_path, box.url() if receiver == "mailbox" else box.url)
+    post(app, message=f"{HIDDEN}\n{REFERENCES}\nhi ＠everyone and ﹫here", email="eve=?x?=@host.example")
+    deliver(app)
+    if receiver == "mailbox":
+        [mail] = box.messages()
+        body = mail.get_content()
+    else:
+        body = box.received[0]["message"]
+    for raw in ("\u200b to", "\u2060", "\ufeff", "\U000e0041"):
+        assert raw not in body, repr(raw)
+    assert "pay\\u200b to\\u2060 acc\\ufeffount\\U000e0041\\U000e0042 now" in body
+    for live in ("][1]", "][img]", "][]", "[1]:", "[img]:", "＠everyone", "﹫here"):
+        assert live not in body, live
+    assert "From:      Ada Lovelace <eve=?x?=@host.example>" in body  # an address is never altered

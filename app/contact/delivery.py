@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import apprise
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 
 from ..config import ConfigError
@@ -56,12 +57,18 @@ URL_SEPARATOR = re.compile(r"\s+|,\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # What chat services and Markdown would turn into something other than text:
 # @everyone/@here/@channel mentions, Slack's <!channel> and <@U123>, HTML tags,
-# and Markdown links and images ([text](url), ![alt](url)). A zero-width space
-# breaks each one and leaves what the owner reads unchanged.
-MENTION = re.compile(r"(?<![\w.+-])@(?=\w)")
+# Markdown links and images, inline ([text](url), ![alt](url)) and by reference
+# ([text][1], ![alt][1], and the definition [1]: url), and RFC 2047 encoded words
+# (=?utf-8?q?...?=) a mail client would decode in a header. A zero-width space
+# breaks each one and leaves what the owner reads unchanged. Fullwidth and small
+# commercial at (＠, ﹫) mention too in some chat services.
+MENTION = re.compile(r"(?<![\w.+-])[@\uff20\ufe6b](?=\w)")
 ANGLE = re.compile(r"<(?=\S)")
-LINK = re.compile(r"\](?=\()")
+LINK = re.compile(r"\](?=[(\[:])")
+ENCODED_WORD_START = re.compile(r"=(?=\?[^?\s]+\?[bBqQ]\?)")
 ZERO_WIDTH_SPACE = "\u200b"
+# Mail clients leave out what follows this line ("-- ", with its space) when quoting a reply.
+SIGNATURE_LINE = "-- "
 
 
 @dataclass(frozen=True)
@@ -139,33 +146,66 @@ def as_plain_text(text: str, one_line: bool = False) -> str:
     """The sender's words as text and nothing else: no control character, no
     header break, no mention, tag or link markup."""
     text = escape_invisible(text, keep="" if one_line else "\n\t")
-    text = MENTION.sub("@" + ZERO_WIDTH_SPACE, text)
+    text = MENTION.sub(lambda m: m.group() + ZERO_WIDTH_SPACE, text)
     text = ANGLE.sub("<" + ZERO_WIDTH_SPACE, text)
+    text = ENCODED_WORD_START.sub("=" + ZERO_WIDTH_SPACE, text)
     return LINK.sub("]" + ZERO_WIDTH_SPACE, text)
 
 
-def compose(message: dict) -> tuple[str, str]:
-    """The title and plain-text body of the notification for one stored message."""
+def reply_address(address: str) -> str | None:
+    """The sender's address as every mail server takes it (the domain in IDNA, xn--...),
+    or None when it cannot be written so (letters such as ë before the @ need SMTPUTF8)."""
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return checked.ascii_email
+
+
+def site_name(app: Flask | None) -> str:
+    host = urlsplit(app.config.get("SITE_URL") or "").hostname if app else None
+    return host or "your site"
+
+
+def compose(message: dict, app: Flask | None = None, earlier_failures: int = 0) -> tuple[str, str]:
+    """The title and plain-text body of the notification for one stored message.
+
+    The title reads well after "Re: " (the sender's name and the site), and what is for
+    the owner alone (the server command, delivery trouble) comes below the signature
+    line, which mail clients leave out of a reply.
+    """
     name = as_plain_text(message["name"], one_line=True)
     company = as_plain_text(message["company"], one_line=True)
-    title = f"New message from {name}" + (f" ({company})" if company else "")
+    title = name + (f" ({company})" if company else "") + f" · message on {site_name(app)}"
     if message["status"] == "suspect":
-        title = "Possible spam: " + title
+        title += " (possible spam)"
     reference = message["reference"]
-    body = "\n".join([
+    address = escape_invisible(message["email"])  # as the sender wrote it: never altered
+    reply = reply_address(message["email"])
+    if reply is None:
+        reply_line = ("Reply to:  none possible: mail servers may refuse the letters before the @ "
+                      "(a reply needs a mail service with SMTPUTF8)")
+    else:
+        reply_line = f"Reply to:  {reply}"
+    lines = [
         as_plain_text(message["message"]),
         "",
-        "--",
-        f"From:      {name} <{as_plain_text(message['email'], one_line=True)}>",
+        f"From:      {name} <{address}>",
+        reply_line,
         f"Company:   {company or '(not given)'}",
         f"Received:  {message['created_at']} (UTC)",
         f"Reference: {reference}",
-        "",
+        SIGNATURE_LINE,
         f"On the server: flask messages show {reference}",
-    ])
+    ]
     if message["status"] == "suspect":
-        body += "\n\nIt was sent faster than a person usually types, so it may be spam."
-    return title, body
+        lines.append("It was sent faster than a person usually types, so it may be spam.")
+    if earlier_failures:
+        lines.append(
+            f"{earlier_failures} earlier notification{'s' if earlier_failures != 1 else ''} failed "
+            "and may not have reached you: run flask messages notifications"
+        )
+    return title, "\n".join(lines)
 
 
 def send(target: Target, title: str, body: str, reply_to: str | None, targets: list[Target]) -> str | None:
@@ -223,12 +263,21 @@ def renew(db, notification: dict, worker: str, lease_seconds: float) -> bool:
     ).rowcount == 1
 
 
+FAILING = "(status = 'failed' OR (status = 'pending' AND last_error IS NOT NULL))"
+
+
+def failing(db, besides: int | None = None) -> int:
+    """How many notifications have failed at least their last attempt (failed for good, or to be retried)."""
+    return db.execute(f"SELECT count(*) FROM notifications WHERE {FAILING} AND id IS NOT ?", [besides]).fetchone()[0]
+
+
 def deliver(db, notification: dict, targets: list[Target], app: Flask, worker: str) -> str:
     """Send one claimed notification through every URL that has not had it; record the outcome."""
     message = next(db["messages"].rows_where("id = ?", [notification["message_id"]]), None)
     if message is None:
         return "gone"  # deleted meanwhile (its row went with it)
-    title, body = compose(message)
+    title, body = compose(message, app, failing(db, besides=notification["id"]))
+    reply = reply_address(message["email"])
     done = notification["delivered_to"].split()
     errors = []
     for target in targets:
@@ -239,7 +288,7 @@ def deliver(db, notification: dict, targets: list[Target], app: Flask, worker: s
         # the worker that took the row over sends the rest and records the outcome.
         if not renew(db, notification, worker, app.config["NOTIFY_LEASE_SECONDS"]):
             return "lost"
-        error = send(target, title, body, message["email"], targets)
+        error = send(target, title, body, reply, targets)
         if error is None:
             done.append(key)
             # Recorded at once, added to what is there (another worker may have added
