@@ -413,3 +413,198 @@ def test_hidden_characters_reference_links_and_fullwidth_mentions_arrive_inert(t
     for live in ("][1]", "][img]", "][]", "[1]:", "[img]:", "＠everyone", "﹫here"):
         assert live not in body, live
     assert "From:      Ada Lovelace <eve=?x?=@host.example>" in body  # an address is never altered
+
+
+# --- failures the owner sees, and what is (not) sent (issue 15) ------------------------------
+
+
+def cli(app, *args):
+    return app.test_cli_runner().invoke(args=["messages", *args])
+
+
+def test_a_failing_channel_shows_in_list_healthz_the_start_up_log_and_the_next_notification(tmp_path, caplog):
+    box = Mailbox()  # not started yet: the owner's mail server is down
+    app = make_app(tmp_path, box.url())
+    post(app, name="First Sender")
+    deliver(app)  # the first attempt fails
+    [row] = outbox(app)
+    assert row["status"] == "pending" and row["last_error"]
+    listed = cli(app, "list").stdout.splitlines()[0]
+    assert "1 notification failing, retried at " in listed and "run flask messages notifications" in listed
+    assert app.test_client().get("/healthz").json["notifications"]["failing"] == 1
+    with caplog.at_level(logging.WARNING):
+        make_app(tmp_path, box.url())  # the server starting again
+    assert "1 notification failing" in caplog.text
+    box.start()
+    try:
+        post(app, name="Second Sender")
+        deliver(app)  # the second is due now, the first a minute later
+        [mail] = box.messages()
+        assert mail["Subject"].startswith("Second Sender")
+        assert "1 earlier notification failed" in mail.get_content()
+    finally:
+        box.stop()
+
+
+def test_a_notification_failed_for_good_shows_in_list_and_healthz(tmp_path):
+    app = make_app(tmp_path, f"json://127.0.0.1:{free_port()}/down")
+    post(app)
+    set_queued_long_ago = sqlite3.connect(storage.database_path(app))
+    set_queued_long_ago.execute("UPDATE notifications SET queued_at = ?", [time.time() - 25 * 3600])
+    set_queued_long_ago.commit()
+    set_queued_long_ago.close()
+    deliver(app)
+    assert "1 notification failed for good" in cli(app, "list").stdout.splitlines()[0]
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 200 and health.json["notifications"]["failed"] == 1
+
+
+def test_a_message_marked_spam_before_its_turn_is_not_sent(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url)
+    reference = post(app)
+    result = cli(app, "mark", reference, "--spam")
+    assert "Its notification, not yet sent, will not be." in result.stdout
+    assert deliver(app) == 0 and webhook.received == []
+    assert outbox(app)[0]["status"] == "cancelled"
+
+
+def test_a_message_turned_spam_while_claimed_is_not_sent(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url)
+    post(app)
+    set_row(app, status="spam")  # between queueing and sending, as a mark from another process would
+    deliver(app)
+    assert webhook.received == [] and outbox(app)[0]["status"] == "cancelled"
+
+
+def test_not_spam_queues_exactly_one_notification(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url)
+    reference = post(app, website="https://spam.example")  # the honeypot: stored as spam, not notified
+    assert outbox(app) == []
+    assert "Its notification is queued" in cli(app, "mark", reference, "--not-spam").stdout
+    assert "queued" not in cli(app, "mark", reference, "--not-spam").stdout
+    deliver(app)
+    make_due(app)
+    deliver(app)
+    assert len(webhook.received) == 1
+
+
+def test_spam_then_not_spam_sends_the_cancelled_notification_once(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url)
+    reference = post(app)
+    cli(app, "mark", reference, "--spam")
+    cli(app, "mark", reference, "--not-spam")
+    deliver(app)
+    assert len(webhook.received) == 1 and outbox(app)[0]["status"] == "sent"
+
+
+def test_backlog_queues_what_was_stored_while_notifications_were_off(tmp_path, webhook):
+    off = make_app(tmp_path, "")
+    post(off, name="Waited One")
+    post(off, name="Waited Two")
+    post(off, name="Spammer", website="https://spam.example")
+    app = make_app(tmp_path, webhook.url)
+    assert cli(app, "notify", "--backlog").stdout.startswith("Queued 2 notification(s)")
+    assert cli(app, "notify", "--backlog").stdout.startswith("Queued 0 notification(s)")
+    deliver(app)
+    assert sorted(p["title"].split(" (")[0] for p in webhook.received) == ["Waited One", "Waited Two"]
+
+
+def test_delivery_records_survive_a_secret_key_rotation(tmp_path, webhook):
+    urls = f"{webhook.url} json://127.0.0.1:{free_port()}/down"
+    app = make_app(tmp_path, urls, SECRET_KEY="before-rotation")
+    post(app)
+    deliver(app)
+    assert len(webhook.received) == 1
+    rotated = make_app(tmp_path, urls, SECRET_KEY="after-rotation")
+    make_due(rotated)
+    deliver(rotated)
+    assert len(webhook.received) == 1  # the URL that had it is not sent it again
+
+
+def test_the_cli_reports_the_servers_channels_and_says_when_the_shell_differs(tmp_path, webhook, mailbox):
+    import click
+
+    make_app(tmp_path, f"{mailbox.url()} {webhook.url}")  # the server records what it runs with
+    with click.Context(click.Command("flask")):  # a shell: no NOTIFY_URLS, and no server start
+        shell = make_app(tmp_path, "")
+    lines = cli(shell, "notifications").stdout.splitlines()
+    assert lines[0].startswith("Notifications are on: 2 URL(s): 1. mailto, 2. json. (The server, version ")
+    assert lines[1].startswith("This shell's NOTIFY_URLS differ (not set): the server's are what count")
+    assert webhook.url not in "\n".join(lines)  # positions and schemes, never a URL
+
+
+def test_show_tells_when_each_channel_was_notified_or_why_not(tmp_path, webhook):
+    app = make_app(tmp_path, f"{webhook.url} json://127.0.0.1:{free_port()}/down")
+    reference = post(app)
+    deliver(app)
+    shown = cli(app, "show", reference).stdout
+    assert re.search(r"Notified: 1\. json: sent \d{4}-\d\d-\d\dT", shown)
+    assert re.search(r"\n          2\. json: not yet: .+\n          retried at \d{4}-", shown)
+    off = make_app(tmp_path / "off", "")
+    assert "never: notifications were off when it arrived" in cli(off, "show", post(off)).stdout
+
+
+def test_back_off_doubles_where_it_is_applied(tmp_path):
+    app = make_app(tmp_path, f"json://127.0.0.1:{free_port()}/down")
+    post(app)
+    deliver(app)
+    make_due(app)
+    before = time.time()
+    deliver(app)
+    assert 115 <= outbox(app)[0]["due_at"] - before <= 125  # the second failure waits two minutes
+
+
+def test_a_late_worker_does_not_put_a_sent_row_back_to_pending(tmp_path, webhook, monkeypatch):
+    # Worker A's send outlives its lease; B takes the row over and delivers; then A's send fails.
+    app = make_app(tmp_path, webhook.url, NOTIFY_LEASE_SECONDS=0.3)
+    post(app)
+    real_send = delivery.send
+    db = storage.connect(storage.database_path(app))
+
+    def slow_failing_send(*args):
+        time.sleep(0.4)  # the lease runs out meanwhile
+        monkeypatch.setattr(delivery, "send", real_send)
+        assert delivery.deliver_due(app, db, worker="worker-b") == 1
+        return "timed out"
+
+    try:
+        slow = delivery.claim(db, 0.3, "worker-a")
+        monkeypatch.setattr(delivery, "send", slow_failing_send)
+        assert delivery.deliver(db, slow, app.extensions["notify_targets"], app, "worker-a") == "lost"
+    finally:
+        db.conn.close()
+    [row] = outbox(app)
+    assert row["status"] == "sent" and row["last_error"] is None
+
+
+def test_storing_a_message_wakes_the_delivery_loop(tmp_path, webhook):
+    app = make_app(tmp_path, webhook.url, NOTIFY_IN_BACKGROUND=True)  # polls every 5 s
+    try:
+        time.sleep(0.3)  # the loop's first look finds nothing and waits
+        post(app)
+        assert wait_for(lambda: len(webhook.received) == 1, timeout=2)  # well before the next poll
+    finally:
+        delivery.stop(app)
+
+
+def test_a_wake_up_during_delivery_is_kept(tmp_path, webhook, monkeypatch):
+    app = make_app(tmp_path, webhook.url, NOTIFY_IN_BACKGROUND=False)
+    real = delivery.deliver_due
+    calls = []
+
+    def deliver_then_a_message_arrives(app_, db, worker=None):
+        tried = real(app_, db, worker)
+        if not calls:  # a visitor's message stored just after the loop found nothing more to send
+            calls.append(1)
+            storage.store_message(db, {**VALID, "name": "Arrived Meanwhile"}, submission_key="m" * 22, ip_hash="x",
+                                  user_agent="", status="new", rate_limit=None, notify=True)
+            delivery.wake(app_)
+        return tried
+
+    monkeypatch.setattr(delivery, "deliver_due", deliver_then_a_message_arrives)
+    app.config["NOTIFY_IN_BACKGROUND"] = True
+    delivery.ensure_running(app)
+    try:
+        assert wait_for(lambda: len(webhook.received) == 1, timeout=2)  # not at the next poll, 5 s on
+    finally:
+        delivery.stop(app)
