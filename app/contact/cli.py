@@ -344,20 +344,22 @@ def export(db, fmt, output, overwrite, no_bom, since, until, status):
 
 def erase(db, where: str, args: list, what: str) -> None:
     """Delete rows for good and say truly where their text still is, if anywhere."""
-    count, gone = storage.erase_where(db, where, args)
+    count, remains = storage.erase_where(db, where, args)
     if not count:
         click.echo(f"Erased nothing: no {what}.")
         return
     click.echo(f"Erased {count} message(s) ({what}).")
     path = storage.database_path(current_app)
-    if gone:
+    if not remains:
         click.echo(f"Their text is gone from every file of the database ({path} and its -wal).")
-    else:
-        click.echo(
-            f"Their text is no longer in any answer, but still in the files {path} and {path}-wal: another "
-            "connection (the server's or a backup's) holds an older snapshot of the database. The running "
-            "server erases it within seconds of that reader finishing, or the next flask messages command does."
-        )
+        return
+    # Which of the two held the rows last is not known: the file, or the WAL, or both.
+    files = f"{path}-wal" if remains == "wal" else f"{path} and/or {path}-wal"
+    click.echo(
+        f"Their text is no longer in any answer, but still in {files}: another connection (the "
+        "server's or a backup's) is reading the database. The running server erases it within "
+        "seconds of that reader finishing, or the next flask messages command does."
+    )
 
 
 MARKS = {"read": "read", "unread": "new", "replied": "replied", "archived": "archived", "suspect": "suspect",

@@ -371,23 +371,25 @@ def queue_notification(db: Database, message_id: int) -> bool:
 
 # How long an erasure's checkpoint may hold the write lock waiting for readers: a
 # visitor's POST waits at most this long behind it, never the 5 s busy timeout.
-ERASE_WAIT_MS = 50
+ERASE_WAIT_MS = 20
 
 
-def checkpoint_all(db: Database) -> bool:
-    """Copy every WAL frame into the database file and empty the WAL, if no reader
-    holds an older snapshot; True when done. Waits at most ERASE_WAIT_MS for one."""
+def checkpoint_all(db: Database) -> tuple[bool, bool]:
+    """Copy every WAL frame into the database file and empty the WAL, waiting at most
+    ERASE_WAIT_MS for readers. Returns whether the WAL is empty, and whether the
+    database file at least holds every frame (a reader on the newest snapshot lets the
+    frames be copied, but keeps the WAL from being emptied)."""
     db.execute(f"PRAGMA busy_timeout = {ERASE_WAIT_MS}")
     try:
-        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        busy, frames, copied = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-    return busy == 0
+    return busy == 0, busy == 0 or (frames >= 0 and frames == copied)
 
 
-def erase_where(db: Database, where: str, args: list) -> tuple[int, bool]:
-    """Delete messages for good: how many, and whether their text is already gone from
-    every file. secure_delete (set on every connection) overwrites the rows; the
+def erase_where(db: Database, where: str, args: list) -> tuple[int, str]:
+    """Delete messages for good: how many, and where their text still is: "" (nowhere),
+    "wal" (the -wal file only) or "both" (the database file and its -wal). secure_delete (set on every connection) overwrites the rows; the
     checkpoint carries the overwritten pages into the database file and empties the WAL.
     When a reader's snapshot stops it, the text stays in the database file and its WAL
     until that reader ends, and an erasure pending mark makes the server's delivery loop
@@ -406,14 +408,16 @@ def erase_where(db: Database, where: str, args: list) -> tuple[int, bool]:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return count, finish_erasure(db)
+    if finish_erasure(db):
+        return count, ""
+    return count, "wal" if checkpoint_all(db)[1] else "both"
 
 
 def finish_erasure(db: Database) -> bool:
     """Finish an erasure a reader held up; True when none is pending any more."""
     if not db.execute("SELECT 1 FROM server_info WHERE key = 'erasure_pending'").fetchone():
         return True
-    if not checkpoint_all(db):
+    if not checkpoint_all(db)[0]:
         return False
     db.execute("DELETE FROM server_info WHERE key = 'erasure_pending'")
     # That DELETE went to the WAL: empty it again, so the WAL holds nothing at all.
