@@ -80,3 +80,10 @@ def test_compose_nginx_reads_what_the_app_prepares(tmp_path):
     stylesheet = next(tmp_path.glob("static/css/site.*.css"))
     assert stylesheet.read_bytes() == (ROOT / "static/css/site.css").read_bytes()
     assert Path(str(stylesheet) + ".gz").exists()
+
+
+def test_compose_gives_the_app_notify_urls_and_contact_settings_from_an_env_file(tmp_path):
+    # A Docker deployment is notified only if NOTIFY_URLS reaches the app (issue 15).
+    [entry] = COMPOSE["services"]["app"]["env_file"]
+    assert entry["path"] == "portfolio.env" and entry["required"] is False
+    assert "NOTIFY_URLS" not in COMPOSE["services"]["app"]["environment"]  # the file's value is not overridden
