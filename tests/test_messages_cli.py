@@ -877,3 +877,167 @@ def test_a_read_only_database_is_one_line_and_exit_1(runner, app, add, monkeypat
     line = error_line(result)
     assert result.exit_code == 1
     assert line.startswith(f"Error: cannot use the database at {path} (attempt to write a readonly database)")
+
+
+# --- the database named, inbox states, careful exports and backups (issue 15) -------------
+
+
+def test_every_command_names_the_database_it_read(runner, app, add):
+    add()
+    for args in (["list"], ["show", "1"], ["export", "--format", "json"], ["notifications"]):
+        result = invoke(runner, *args)
+        assert result.stderr.startswith(f"Database: {storage.database_path(app)}\n"), args
+
+
+@pytest.mark.parametrize("contents", [b"", None])
+def test_a_database_without_a_messages_table_is_an_error_naming_it(runner, app, tmp_path, contents):
+    stray = tmp_path / "instance" / "messages.db"
+    stray.parent.mkdir()
+    if contents is None:
+        import sqlite3
+        other = sqlite3.connect(stray)
+        other.execute("CREATE TABLE unrelated (x)")
+        other.close()
+    else:
+        stray.write_bytes(contents)
+    before = stray.read_bytes()
+    app.config["DATABASE_PATH"] = str(stray)
+    for args in (["list"], ["export", "--format", "csv"], ["notifications"]):
+        result = invoke(runner, *args)
+        assert result.exit_code == 1
+        assert error_line(result).startswith(f"Error: {stray} holds no messages table")
+        assert "No messages." not in result.output
+    assert stray.read_bytes() == before  # nothing was created in it
+
+
+@pytest.mark.parametrize("flag, status", [("--replied", "replied"), ("--archived", "archived")])
+def test_replied_and_archived_states(runner, app, add, flag, status):
+    message, other = add(), add()
+    assert invoke(runner, "mark", str(message), flag).stdout == f"Message {message} is now {status}.\n"
+    assert listed_ids(invoke(runner, "list", "--status", status)) == [message]
+    expected = [other] if status == "archived" else [other, message]  # archived leaves the default list
+    assert listed_ids(invoke(runner, "list")) == expected
+
+
+def test_list_by_sender_groups_repeat_senders(runner, add):
+    add(email="ada@example.com", created_at="2026-11-01T09:00:00+00:00")
+    add(email="ADA@example.com", created_at="2026-11-03T09:00:00+00:00", status="read")
+    add(email="grace@example.com", name="Grace", created_at="2026-11-02T09:00:00+00:00")
+    lines = invoke(runner, "list", "--by-sender").stdout.splitlines()
+    assert lines[1].split()[:2] == ["MESSAGES", "LATEST"]
+    assert lines[2].split()[0] == "2" and "2026-11-03 09:00" in lines[2]
+    assert lines[3].split()[0] == "1" and "Grace <grace@example.com>" in lines[3]
+    assert len(lines) == 4
+
+
+def test_show_escapes_the_stored_user_agent(runner, app, add):
+    message = add()
+    connection = storage.connect(storage.database_path(app))
+    connection.execute("UPDATE messages SET user_agent = ?", ["Mozilla\x1b]8;;http://evil.example\x07\u202e"])
+    connection.conn.close()
+    output = invoke(runner, "show", str(message)).stdout
+    assert "\x1b" not in output and "\u202e" not in output
+    assert "Browser:  Mozilla\\x1b]8;;http://evil.example\\x07\\u202e" in output
+
+
+def test_export_file_is_private_new_and_never_through_a_symlink(runner, add, tmp_path):
+    add()
+    target = tmp_path / "out.csv"
+    assert invoke(runner, "export", "--format", "csv", "--output", str(target)).exit_code == 0
+    assert target.stat().st_mode & 0o777 == 0o600
+    first = target.read_bytes()
+    assert "already exists" in error_line(invoke(runner, "export", "--format", "json", "--output", str(target)))
+    assert target.read_bytes() == first
+    target.chmod(0o644)
+    assert invoke(runner, "export", "--format", "json", "--output", str(target), "--overwrite").exit_code == 0
+    assert target.read_bytes().startswith(b"[") and target.stat().st_mode & 0o777 == 0o600
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    link = tmp_path / "link.csv"
+    link.symlink_to(victim)
+    for extra in ([], ["--overwrite"]):
+        assert error_line(invoke(runner, "export", "--format", "csv", "--output", str(link), *extra))
+        assert victim.read_text() == "keep me"
+
+
+def test_csv_to_a_terminal_is_escaped(app, add, tmp_path):
+    import pty
+    import subprocess
+
+    add("Hi\x1b]8;;http://evil.example\x07there\r\x1b[2J", name="Eve\u200b")
+    main, child = pty.openpty()
+    env = {**os.environ, "DATABASE_PATH": str(storage.database_path(app)), "SECRET_KEY": "test-secret", "NOTIFY_URLS": ""}
+    process = subprocess.run([".venv/bin/flask", "messages", "export", "--format", "csv"], stdout=child,
+                             stderr=subprocess.DEVNULL, env=env, cwd=str(storage.Path(__file__).parent.parent), timeout=60)
+    os.close(child)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(main)
+    assert process.returncode == 0
+    text = output.decode()
+    assert "\x1b" not in text and "\x07" not in text and "\u200b" not in text
+    assert "Hi\\x1b]8;;http://evil.example\\x07there\\x0d\\x1b[2J" in text and "Eve\\u200b" in text
+
+
+def damage(app):
+    """Overwrite the middle of a table page, as a failing disk would."""
+    import sqlite3
+    path = storage.database_path(app)
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'messages'").fetchone()[0]
+    size = connection.execute("PRAGMA page_size").fetchone()[0]
+    connection.close()
+    with open(path, "r+b") as file:
+        file.seek((page - 1) * size + 8)
+        file.write(b"\xff" * 64)
+
+
+def test_a_damaged_database_is_said_plainly_by_list_export_and_backup(runner, app, add, tmp_path):
+    for _ in range(30):
+        add("A message long enough to fill a page or two. " * 5)
+    damage(app)
+    for args in (["list"], ["export", "--format", "json"]):
+        result = invoke(runner, *args)
+        assert result.exit_code != 0 and "is DAMAGED (quick_check" in result.stderr, args
+    result = invoke(runner, "backup", str(tmp_path / "copy.db"))
+    assert result.exit_code == 1 and "Copied" not in result.stdout
+    assert "DAMAGED" in error_line(result)
+
+
+def test_a_failed_backup_names_its_own_cause_and_leaves_nothing(app, add, tmp_path):
+    import resource
+    import signal
+    import subprocess
+
+    for _ in range(300):
+        add("Enough text to need more than a few kilobytes of pages. " * 10)
+    target = tmp_path / "full" / "copy.db"
+    target.parent.mkdir()
+
+    def small_disk():  # a disk that fills after 64 KB: writes beyond fail (EFBIG), as on a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+
+    env = {**os.environ, "DATABASE_PATH": str(storage.database_path(app)), "SECRET_KEY": "test-secret", "NOTIFY_URLS": ""}
+    result = subprocess.run([".venv/bin/flask", "messages", "backup", str(target)], capture_output=True, text=True,
+                            env=env, cwd=str(storage.Path(__file__).parent.parent), preexec_fn=small_disk, timeout=60)
+    assert result.returncode == 1
+    assert f"could not write the copy to {target}" in result.stderr
+    assert "run this as the user the server runs as" not in result.stderr  # not the source's permissions
+    assert list(target.parent.iterdir()) == []  # a retry with the same name works
+
+
+def test_a_backup_is_one_self_contained_file_in_rollback_journal_mode(runner, add, tmp_path):
+    add()
+    target = tmp_path / "copy.db"
+    assert invoke(runner, "backup", str(target)).exit_code == 0
+    header = target.read_bytes()[:100]
+    assert header[18:20] == b"\x01\x01"  # not WAL (2, 2): it opens read-only, with no -wal beside it

@@ -200,18 +200,18 @@ def open_existing(app: Flask) -> Database:
             f"no database at {path} yet: the server creates it when it starts; "
             "DATABASE_PATH here must be the same as the server's"
         )
-    db = connect(path)
+    # Looked at read-only first: a stray file must not be turned into a database (WAL mode, a schema).
+    peek = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        has_messages = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone()
-    except BaseException:
-        db.conn.close()
-        raise
+        has_messages = peek.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone()
+    finally:
+        peek.close()
     if not has_messages:
-        db.conn.close()
         raise DatabaseMissing(
             f"{path} holds no messages table: it is not the server's database, or the server has never "
             "started with it; DATABASE_PATH here must be the same as the server's"
         )
+    db = connect(path)
     migrate(db)
     return db
 
