@@ -1041,3 +1041,9 @@ def test_a_backup_is_one_self_contained_file_in_rollback_journal_mode(runner, ad
     assert invoke(runner, "backup", str(target)).exit_code == 0
     header = target.read_bytes()[:100]
     assert header[18:20] == b"\x01\x01"  # not WAL (2, 2): it opens read-only, with no -wal beside it
+
+
+def test_list_fits_wide_characters_in_the_terminal_width(runner, add):
+    add("中文 " * 40 + "＠everyone")
+    text = invoke(runner, "list").stdout.splitlines()[3]
+    assert sum(2 if "\u4e00" <= c <= "\u9fff" else 1 for c in text) <= 80 and text.endswith("…")

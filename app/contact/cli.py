@@ -12,6 +12,7 @@ import sqlite3
 import stat
 import sys
 import time
+import unicodedata
 
 import click
 from flask import current_app
@@ -106,8 +107,21 @@ def parse_date(value: str | None, option: str) -> str | None:
 
 def one_line(text: str, width: int) -> str:
     # Cut at the width, not at a word: a long address or link must still show its start, not a bare "…".
+    # Measured in terminal columns: a wide character (中, ＠) takes two.
     text = shown(" ".join(text.split()))
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if columns(text) <= width:
+        return text
+    kept, used = [], 1
+    for char in text:
+        used += columns(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+def columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def unread_summary(db) -> str:
