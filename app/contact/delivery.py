@@ -321,7 +321,6 @@ def deliver(db, notification: dict, targets: list[Target], app: Flask, worker: s
         if not renew(db, notification, worker, app.config["NOTIFY_LEASE_SECONDS"]):
             return "lost"
         error = send(target, title, body, reply, targets)
-        record_channel(db, notification["id"], target, error)
         if error is None:
             done.append(key)
             # Recorded at once, added to what is there (another worker may have added
@@ -333,6 +332,7 @@ def deliver(db, notification: dict, targets: list[Target], app: Flask, worker: s
             )
         else:
             errors.append(f"{target.label}: {error}")
+        record_channel(db, notification["id"], target, error)  # for show: after the record that stops a resend
     mine = "WHERE id = ? AND leased_by = ? AND attempts = ?"
     owner = [notification["id"], worker, notification["attempts"]]
     now = time.time()
