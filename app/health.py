@@ -14,9 +14,10 @@ own one-row table, created here, apart from the messages' schema and its
 migrations.
 
 The body names each part and what is wrong with it: the database, and the
-notifications that tell the owner of each message (deliveries that failed
-for good are "failing", which leaves the status "degraded" but still 200:
-messages are still kept).
+notifications that tell the owner of each message: "off", or how many are
+failing (still retried, from the first failed attempt), failed for good, and
+when the next try is. Any of those leaves the status "degraded" but still 200:
+messages are still kept, and the HTTP status stays about the database.
 """
 
 import sqlite3
@@ -41,9 +42,6 @@ def prove_writable() -> None:
         " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at, writes = writes + 1",
         [now_utc()],
     )
-    if delivery.enabled(current_app):
-        failed = db.execute("SELECT count(*) FROM notifications WHERE status = 'failed'").fetchone()[0]
-        current_app.extensions["health_failed_notifications"] = failed
 
 
 def database_problem() -> str | None:
@@ -67,22 +65,25 @@ def database_problem() -> str | None:
     return problem
 
 
-def notifications_state() -> str:
+def notifications_state() -> str | dict:
+    """"off", or the deliveries whose last attempt failed (delivery.trouble)."""
     if not delivery.enabled(current_app):
         return "off"
-    failed = current_app.extensions.get("health_failed_notifications", 0)
-    return f"failing: {failed} notification(s) could not be delivered" if failed else "on"
+    return delivery.trouble(get_db())
 
 
 @bp.get("/healthz")
 def healthz():
     problem = database_problem()
-    notifications = notifications_state()
     if problem:
+        # Failing notifications are counted in the same database: nothing to read from it now.
+        notifications = "unknown" if delivery.enabled(current_app) else "off"
         response = jsonify(status="unavailable", database=f"not writable: {problem}", notifications=notifications)
         response.status_code = 503
     else:
-        status = "degraded" if notifications.startswith("failing") else "ok"
+        notifications = notifications_state()
+        failing = notifications != "off" and (notifications["failing"] or notifications["failed"])
+        status = "degraded" if failing else "ok"
         response = jsonify(status=status, database="writable", notifications=notifications)
     response.headers["Cache-Control"] = "no-store"
     return response

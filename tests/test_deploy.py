@@ -84,3 +84,11 @@ def test_the_image_has_nginx_and_certbot_for_the_stack():
     assert "pip install --no-cache-dir -r requirements.txt" in DOCKERFILE
     assert re.search(r"^certbot==", (ROOT / "requirements.txt").read_text(), re.M)
     assert "COPY deploy/ deploy/" in DOCKERFILE
+
+
+def test_compose_gives_the_app_notify_urls_and_contact_settings_from_an_env_file():
+    # A Docker deployment is notified only if NOTIFY_URLS reaches the app (issue 15).
+    [service] = COMPOSE["services"].values()
+    [entry] = service["env_file"]
+    assert entry["path"] == "portfolio.env" and entry["required"] is False
+    assert "NOTIFY_URLS" not in service["environment"]  # the file's value is not overridden

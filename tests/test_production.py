@@ -290,7 +290,7 @@ def test_healthz_503_when_the_database_cannot_be_opened(tmp_path):
 def test_healthz_names_notifications_that_failed_for_good(tmp_path):
     app = create_app(app_settings(tmp_path, NOTIFY_URLS="json://127.0.0.1:9/hook", NOTIFY_IN_BACKGROUND=False))
     client = app.test_client()
-    assert client.get("/healthz").json["notifications"] == "on"
+    assert client.get("/healthz").json["notifications"] == {"failing": 0, "failed": 0, "next_try": None}
     client.post("/contact", data={**contact_fields(client), **MESSAGE})
     db = storage.connect(storage.database_path(app))
     db.execute("UPDATE notifications SET status = 'failed'")
@@ -299,7 +299,7 @@ def test_healthz_names_notifications_that_failed_for_good(tmp_path):
     response = client.get("/healthz")
     assert response.status_code == 200  # messages are still kept
     assert response.json == {"status": "degraded", "database": "writable",
-                             "notifications": "failing: 1 notification(s) could not be delivered"}
+                             "notifications": {"failing": 0, "failed": 1, "next_try": None}}
 
 
 def test_one_log_line_per_request_with_the_id_sent_back(client, caplog):

@@ -39,10 +39,10 @@ SPACE_RESERVE_BYTES = 1 << 20
 # Set by server.py once it has said what is wrong with the store, so that each of
 # its workers does not say it again.
 CHECKED_AT_START = "MESSAGE_STORE_CHECKED"
-STATUSES = ("new", "read", "suspect", "spam")
+STATUSES = ("new", "read", "replied", "archived", "suspect", "spam")
 # The statuses the owner is told of when a message arrives.
 NOTIFIED = ("new", "suspect")
-COLUMNS = ("id", "created_at", "name", "email", "company", "message", "status")
+COLUMNS = ("id", "reference", "created_at", "name", "email", "company", "message", "status")
 
 
 class DatabaseMissing(Exception):
@@ -116,7 +116,30 @@ def _v3(db: Database) -> None:
     db.execute("CREATE INDEX notifications_due ON notifications (status, due_at)")
 
 
-MIGRATIONS = (_v1, _v2, _v3)
+def _v4(db: Database) -> None:
+    # What the server runs with (its notification channels by scheme and position, start
+    # time, version), so the owner's CLI can speak for it; and a random salt that names
+    # each notification URL in delivered_to, so the records outlive a SECRET_KEY rotation.
+    db.execute("CREATE TABLE server_info (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    db.execute(
+        "INSERT INTO server_info (key, value, updated_at) VALUES ('url_key_salt', ?, ?)",
+        [os.urandom(16).hex(), now_utc()],
+    )
+    # Each channel's outcome for each notification, so `show` can say when each was told, or why not.
+    db.execute(
+        """CREATE TABLE deliveries (
+            notification_id INTEGER NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+            channel TEXT NOT NULL,
+            sent_at TEXT,
+            last_error TEXT,
+            tried_at TEXT NOT NULL,
+            PRIMARY KEY (notification_id, channel)
+        )"""
+    )
+
+
+# Issue 16's migration (rate limit, form time) comes after this one, as _v5.
+MIGRATIONS = (_v1, _v2, _v3, _v4)
 
 
 def migrate(db: Database) -> int:
@@ -237,9 +260,42 @@ def open_existing(app: Flask) -> Database:
             f"no database at {path} yet: the server creates it when it starts; "
             "DATABASE_PATH here must be the same as the server's"
         )
+    # Looked at read-only first: a stray file must not be turned into a database (WAL mode, a schema).
+    peek = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        has_messages = peek.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone()
+    finally:
+        peek.close()
+    if not has_messages:
+        raise DatabaseMissing(
+            f"{path} holds no messages table: it is not the server's database, or the server has never "
+            "started with it; DATABASE_PATH here must be the same as the server's"
+        )
     db = connect(path)
     migrate(db)
     return db
+
+
+# --- what the server runs with --------------------------------------------------------
+
+def record_server_info(db: Database, values: dict[str, str]) -> None:
+    now = now_utc()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for key, value in values.items():
+            db.execute(
+                "INSERT INTO server_info (key, value, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [key, value, now],
+            )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def server_info(db: Database) -> dict[str, str]:
+    return dict(db.execute("SELECT key, value FROM server_info"))
 
 
 def close_db(exception=None) -> None:
@@ -361,3 +417,73 @@ def store_message(
             db.execute("ROLLBACK")
         raise
     return Stored(cursor.lastrowid, reference)
+
+
+def queue_notification(db: Database, message_id: int) -> bool:
+    """Queue the message's notification, due now: a new one, or one cancelled when it was
+    marked spam. False when it already has one waiting or sent."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return db.execute(
+        "INSERT INTO notifications (message_id, created_at, queued_at, due_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (message_id) DO UPDATE SET status = 'pending', attempts = 0, queued_at = excluded.queued_at,"
+        " due_at = excluded.due_at, lease_until = NULL, last_error = NULL WHERE notifications.status = 'cancelled'",
+        [message_id, now.isoformat(timespec="seconds"), now.timestamp(), now.timestamp()],
+    ).rowcount == 1
+
+
+# --- erasing -----------------------------------------------------------------------
+
+# How long an erasure's checkpoint may hold the write lock waiting for readers: a
+# visitor's POST waits at most this long behind it, never the 5 s busy timeout.
+ERASE_WAIT_MS = 20
+
+
+def checkpoint_all(db: Database) -> tuple[bool, bool]:
+    """Copy every WAL frame into the database file and empty the WAL, waiting at most
+    ERASE_WAIT_MS for readers. Returns whether the WAL is empty, and whether the
+    database file at least holds every frame (a reader on the newest snapshot lets the
+    frames be copied, but keeps the WAL from being emptied)."""
+    db.execute(f"PRAGMA busy_timeout = {ERASE_WAIT_MS}")
+    try:
+        busy, frames, copied = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    return busy == 0, busy == 0 or (frames >= 0 and frames == copied)
+
+
+def erase_where(db: Database, where: str, args: list) -> tuple[int, str]:
+    """Delete messages for good: how many, and where their text still is: "" (nowhere),
+    "wal" (the -wal file only) or "both" (the database file and its -wal). secure_delete (set on every connection) overwrites the rows; the
+    checkpoint carries the overwritten pages into the database file and empties the WAL.
+    When a reader's snapshot stops it, the text stays in the database file and its WAL
+    until that reader ends, and an erasure pending mark makes the server's delivery loop
+    (storage.finish_erasure, every few seconds) or the next CLI command finish it."""
+    db.execute("BEGIN IMMEDIATE")  # a short write: the DELETE alone, never the wait for readers
+    try:
+        count = db.execute(f"DELETE FROM messages WHERE {where}", args).rowcount
+        if count:
+            db.execute(
+                "INSERT INTO server_info (key, value, updated_at) VALUES ('erasure_pending', ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [now_utc(), now_utc()],
+            )
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    if finish_erasure(db):
+        return count, ""
+    return count, "wal" if checkpoint_all(db)[1] else "both"
+
+
+def finish_erasure(db: Database) -> bool:
+    """Finish an erasure a reader held up; True when none is pending any more."""
+    if not db.execute("SELECT 1 FROM server_info WHERE key = 'erasure_pending'").fetchone():
+        return True
+    if not checkpoint_all(db)[0]:
+        return False
+    db.execute("DELETE FROM server_info WHERE key = 'erasure_pending'")
+    # That DELETE went to the WAL: empty it again, so the WAL holds nothing at all.
+    checkpoint_all(db)
+    return True
