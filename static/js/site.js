@@ -55,6 +55,27 @@
     first?.focus();
   };
 
+  // The sticky header's real height (it wraps on narrow screens), for CSS:
+  // whatever is scrolled to, an anchor or an alert, lands below it.
+  const header = document.querySelector(".site-header");
+  const measureHeader = () => document.documentElement.style.setProperty("--header-height", `${header.offsetHeight}px`);
+  if (header) {
+    measureHeader();
+    new ResizeObserver(measureHeader).observe(header);
+  }
+
+  // An alert a swap brings (the form's 400, 422 and 429, an error fragment) is
+  // scrolled into view below the header, and focus goes to the first thing to
+  // act on: the first field marked invalid, else a link or button in the alert
+  // (send again, write by e-mail), else the alert itself. role=alert announces it.
+  const showAlert = (region) => {
+    const alert = region?.querySelector?.("[role=alert]");
+    if (!alert || !alert.getClientRects().length) return;
+    const act = region.querySelector("[aria-invalid=true]") || alert.querySelector("a[href], button") || alert;
+    act.focus({ preventScroll: true });
+    alert.scrollIntoView({ block: "start", behavior: reducedMotion.matches ? "instant" : "smooth" });
+  };
+
   // An extension, not document listeners: htmx tells extensions about every
   // request, even one whose element a swap has just removed from the page.
   htmx.registerExtension("visitor-feedback", {
@@ -82,7 +103,10 @@
       ctx.targetParent = ctx.target?.parentElement;
     },
     htmx_finally_swap: (element, { ctx }) => {
-      if (ctx.focusInTarget && focusLost()) focusInto(ctx.target?.isConnected ? ctx.target : ctx.targetParent);
+      const region = ctx.target?.isConnected ? ctx.target : ctx.targetParent;
+      if (ctx.focusInTarget && focusLost()) focusInto(region);
+      // After htmx's own [autofocus]: the alert then comes into view with the field below it.
+      setTimeout(() => showAlert(region));
     },
     htmx_after_swap: (element, { ctx }) => {
       enhanceToggles();
