@@ -14,7 +14,7 @@ DEV := $(VENV)/.dev-installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run serve serve-granian nginx systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
+.PHONY: run serve serve-granian nginx poppler systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
 
 # The development server: werkzeug's reloader restarts it when Python code changes; the app itself
 # follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
@@ -28,7 +28,7 @@ serve: $(RUNTIME) nginx
 serve-granian: $(RUNTIME)
 	APP_ENV=production exec $(BIN)/python server.py
 
-test: $(DEV) $(VNU) $(AXE) browser java nginx systemd-analyze
+test: $(DEV) $(VNU) $(AXE) browser java nginx systemd-analyze poppler
 	$(BIN)/python -m pytest
 
 bench: $(RUNTIME) bench-tools
@@ -62,6 +62,12 @@ browser:
 	@if [ -n "$$CHROMIUM_PATH" ] || command -v chromium >/dev/null; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: install Debian's 'chromium' package, or set CHROMIUM_PATH to a Chromium executable." >&2; exit 1; fi
+
+# Poppler's pdftotext reads back the printed home page in its browser test.
+poppler:
+	@if command -v pdftotext >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	else echo "pdftotext is missing: install Debian's 'poppler-utils' package." >&2; exit 1; fi
 
 # Debian's nginx: in front of the app in make serve, and in the stack's tests.
 # (nginx-light has every module the template uses: gzip_static, limit_conn, proxy_cache.)

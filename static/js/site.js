@@ -151,10 +151,12 @@
     }
   });
 
-  // Numbers: the real figures are in the HTML; counting up to them is decoration,
-  // so it never runs for visitors who prefer reduced motion. A figure already on
-  // screen keeps its real value; one further down starts from zero before it is
-  // first seen, so no visitor sees the real figure and then a smaller one.
+  // Numbers: the real figures are in the HTML, and stay there: counting up to
+  // them is decoration, painted over them (data-shown, CSS ::before), so
+  // printing, copying and reading always get the real figure. It never runs for
+  // visitors who prefer reduced motion. A figure already on screen keeps its
+  // real value; one further down shows zero before it is first seen, so no
+  // visitor sees the real figure and then a smaller one.
   const countUp = (element) => {
     const target = Number(element.dataset.count);
     const suffix = element.dataset.suffix || "";
@@ -163,8 +165,9 @@
     const frame = (now) => {
       const progress = Math.min(1, (now - start) / duration);
       const eased = 1 - (1 - progress) ** 3;
-      element.textContent = Math.round(target * eased) + suffix;
+      element.dataset.shown = Math.round(target * eased) + suffix;
       if (progress < 1) requestAnimationFrame(frame);
+      else delete element.dataset.shown;
     };
     requestAnimationFrame(frame);
   };
@@ -180,7 +183,7 @@
     for (const figure of figures) {
       const box = figure.getBoundingClientRect();
       if (box.bottom > 0 && box.top < window.innerHeight) continue;
-      figure.textContent = "0" + (figure.dataset.suffix || "");
+      figure.dataset.shown = "0" + (figure.dataset.suffix || "");
       observer.observe(figure);
     }
   }
