@@ -10,7 +10,7 @@
   // without a request, and expands it again from a fresh fragment.
   const setExpanded = (toggle, expanded) => {
     toggle.setAttribute("aria-expanded", String(expanded));
-    toggle.firstChild.textContent = expanded ? "Hide case study" : "View case study";
+    toggle.firstChild.textContent = expanded ? "Close case study" : "View case study";
   };
   const slotOf = (toggle) => document.getElementById(toggle.getAttribute("aria-controls"));
 
@@ -23,6 +23,54 @@
     }
   };
   enhanceToggles();
+
+  // What the visitor has open, kept in this history entry (it outlives the
+  // document): Back to this page expands the same studies and returns to the
+  // same place, though the page itself is loaded afresh.
+  let restoring = Boolean(history.state?.openStudies?.length);
+  // The page grows as the studies come back: the scroll is restored once they have.
+  if (restoring) history.scrollRestoration = "manual";
+  const rememberStudies = () => {
+    if (restoring) return;
+    const openStudies = [...document.querySelectorAll('.case-toggle[aria-expanded="true"]')].map((toggle) => toggle.id);
+    history.replaceState({ ...history.state, openStudies, scrollY: window.scrollY }, "");
+  };
+  addEventListener("pagehide", rememberStudies);
+  addEventListener("scrollend", rememberStudies);
+  const restoreStudies = () => {
+    const { openStudies = [], scrollY } = history.state || {};
+    const toggles = openStudies.map((id) => document.getElementById(id))
+      .filter((toggle) => toggle?.getAttribute("aria-expanded") === "false");
+    const done = () => {
+      restoring = false;
+      window.scrollTo({ top: scrollY, behavior: "instant" });
+    };
+    if (!toggles.length) return done();
+    let waiting = toggles.length;
+    for (const toggle of toggles) {
+      toggle.addEventListener("htmx:finally:request", () => {
+        if (--waiting === 0) done();
+      }, { once: true });
+      toggle.click();
+    }
+  };
+  // After htmx has processed the page: run by a deferred script, htmx starts in
+  // a timeout queued before this one (a click earlier would follow the plain link).
+  setTimeout(restoreStudies);
+
+  // The close button at the end of an expanded study: focus goes back to its toggle.
+  const collapse = (toggle) => {
+    slotOf(toggle).replaceChildren();
+    setExpanded(toggle, false);
+    rememberStudies();
+  };
+  document.addEventListener("click", (event) => {
+    const close = event.target.closest?.("[data-closes]");
+    if (!close) return;
+    const toggle = document.getElementById(close.dataset.closes);
+    collapse(toggle);
+    toggle.focus();
+  });
 
   // A button answers Space as well as Enter (a link only Enter; Space would scroll).
   document.addEventListener("keydown", (event) => {
@@ -87,8 +135,7 @@
     htmx_before_request: (element, { ctx }) => {
       const toggle = element.closest?.(".case-toggle");
       if (toggle && toggle.getAttribute("aria-expanded") === "true") {
-        slotOf(toggle).replaceChildren();
-        setExpanded(toggle, false);
+        collapse(toggle);
         return false;
       }
       const control = ctx.request.submitter || element;
@@ -111,7 +158,10 @@
     htmx_after_swap: (element, { ctx }) => {
       enhanceToggles();
       const toggle = element.closest?.(".case-toggle");
-      if (toggle) setExpanded(toggle, ctx.response?.status === 200);
+      if (toggle) {
+        setExpanded(toggle, ctx.response?.status === 200);
+        rememberStudies();
+      }
       // A filtered list names its technology in the title, as its page does.
       const title = ctx.target?.querySelector?.(":scope > .filter[data-page-title]")?.dataset.pageTitle;
       if (title) document.title = title;

@@ -39,7 +39,7 @@ def test_case_study_expands_and_collapses_in_place(page):
     toggle.click()
     expect(slot.locator("h4").first).to_have_text("Architecture")
     expect(toggle).to_have_attribute("aria-expanded", "true")
-    expect(toggle).to_contain_text("Hide case study")
+    expect(toggle).to_contain_text("Close case study")
 
     toggle.click()
     expect(slot).to_be_empty()
