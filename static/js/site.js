@@ -5,6 +5,32 @@
 (() => {
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
+  // The theme control: light, dark or the system's, remembered in localStorage
+  // (theme.js applies it before the first paint of every later page).
+  const themeControl = document.querySelector(".theme-control");
+  const showTheme = (choice) => {
+    for (const button of themeControl.querySelectorAll("button")) {
+      button.setAttribute("aria-pressed", String(button.dataset.themeChoice === choice));
+    }
+  };
+  if (themeControl) {
+    showTheme(document.documentElement.dataset.theme || "system");
+    themeControl.hidden = false;
+    themeControl.addEventListener("click", (event) => {
+      const choice = event.target.closest("button")?.dataset.themeChoice;
+      if (!choice) return;
+      if (choice === "system") delete document.documentElement.dataset.theme;
+      else document.documentElement.dataset.theme = choice;
+      try {
+        if (choice === "system") localStorage.removeItem("theme");
+        else localStorage.setItem("theme", choice);
+      } catch {
+        // Storage switched off: the choice lasts for this page only.
+      }
+      showTheme(choice);
+    });
+  }
+
   // Case studies: without JavaScript each toggle is a link to the case-study page.
   // Here it becomes a button that expands the study in place (htmx), collapses it
   // without a request, and expands it again from a fresh fragment.
