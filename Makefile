@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine:
-#   make run    serve the site at http://127.0.0.1:5000 (development)
+#   make run    serve the site at http://127.0.0.1:5000 (development; PORT=... for another port)
 #   make test   the whole suite, browser tests included
 # And for a deployment:
 #   make serve          the production stack, nginx in front of granian, on 127.0.0.1:8000; HOST, PORT, WORKERS override
@@ -18,8 +18,9 @@ AXE := node_modules/axe-core/axe.min.js
 
 # The development server: werkzeug's reloader restarts it when Python code changes; the app itself
 # follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
+# PORT=5001 make run (or make run PORT=5001) when 5000 is taken (macOS's AirPlay receiver uses it).
 run: $(RUNTIME)
-	$(BIN)/flask run --debug
+	$(BIN)/flask run --debug --port "$${PORT:-$${FLASK_RUN_PORT:-5000}}"
 
 # exec: the recipe's shell becomes the server, so a SIGTERM sent to it reaches the server.
 serve: $(RUNTIME) nginx
