@@ -13,6 +13,7 @@ import time
 
 from flask import Blueprint, current_app, jsonify
 
+from .contact import delivery
 from .contact.storage import get_db, now_utc
 
 bp = Blueprint("health", __name__)
@@ -46,10 +47,19 @@ def writable() -> bool:
     return True
 
 
+def notification_trouble() -> dict:
+    """Failing notifications, for the owner's monitor to read; the status stays about the database."""
+    try:
+        return {"notifications": delivery.trouble(get_db())}
+    except Exception:
+        log.warning("health check: could not count failing notifications", exc_info=True)
+        return {"notifications": "unknown"}
+
+
 @bp.get("/healthz")
 def healthz():
     if writable():
-        response = jsonify(status="ok", database="writable")
+        response = jsonify(status="ok", database="writable", **notification_trouble())
     else:
         response = jsonify(status="unavailable", database="not writable")
         response.status_code = 503

@@ -26,6 +26,8 @@ def app_settings(tmp_path: Path, **overrides) -> dict:
         "CONTACT_RATE_LIMIT": None,
         # Never the owner's real NOTIFY_URLS from the shell: tests that notify set their own.
         "NOTIFY_URLS": "",
+        # No delivery loop (it also finishes erasures) in every test app: tests that want one say so.
+        "NOTIFY_IN_BACKGROUND": False,
         **overrides,
     }
 

@@ -664,3 +664,59 @@ def test_an_expired_form_time_is_a_400_with_a_fresh_one(tmp_path, monkeypatch):
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: eight_days_later + 4)
     assert client.post("/contact", data={**again, **VALID}).status_code == 303
     assert [r["status"] for r in rows(app)] == ["new"]
+
+
+# --- what a visitor could smuggle past the eye (issue 15) --------------------------------
+
+ENCODED_BIDI_AND_HEADER = "=?utf-8?q?=E2=80=AEevil=0D=0ABcc:_x@evil.example?="
+
+
+@pytest.mark.parametrize("field", ["name", "company"])
+def test_an_encoded_word_is_decoded_before_the_checks_and_refused_for_what_it_hides(app, client, field):
+    response = send(client, **{field: ENCODED_BIDI_AND_HEADER})
+    assert response.status_code == 422
+    assert "invisible" in text(response)  # the line break and the override it decodes to
+    assert rows(app) == []
+
+
+def test_a_harmless_encoded_word_is_stored_as_the_text_it_encodes(app, client):
+    assert send(client, name="=?utf-8?q?Zo=C3=AB?= Quinn").status_code == 303
+    assert rows(app)[0]["name"] == "Zoë Quinn"
+
+
+def test_an_encoded_word_that_cannot_be_decoded_is_refused(app, client):
+    response = send(client, company="=?no-such-charset?q?x?=")
+    assert response.status_code == 422 and "plain text" in text(response)
+    assert rows(app) == []
+
+
+@pytest.mark.parametrize("field", ["name", "company"])
+@pytest.mark.parametrize("char", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\U000e0041"])
+def test_invisible_format_characters_are_refused_in_name_and_company(app, client, field, char):
+    response = send(client, **{field: f"Ada{char}Lovelace"})
+    assert response.status_code == 422
+    assert "invisible characters" in text(response)
+    assert rows(app) == []
+
+
+@pytest.mark.parametrize("name", [
+    "क्‍षमा",          # Devanagari with ZWJ inside the word (a half form)
+    "می‌خواهم",        # Persian with ZWNJ inside the word
+    "Ada 👩‍💻",             # an emoji ZWJ sequence
+    "Ada 🏴󠁧󠁢󠁳󠁣󠁴󠁿",      # a flag made of TAG characters
+])
+def test_joiners_writing_needs_and_emoji_sequences_are_accepted(app, client, name):
+    assert send(client, name=name).status_code == 303
+    assert rows(app)[0]["name"] == name
+
+
+def test_an_international_domain_is_accepted_as_typed(app, client):
+    assert send(client, email="zoe@exämple.com").status_code == 303
+    assert rows(app)[0]["email"] == "zoe@exämple.com"
+
+
+def test_letters_mail_servers_may_refuse_before_the_at_are_explained(app, client):
+    response = send(client, email="zoë@example.com")
+    assert response.status_code == 422
+    assert "only Latin letters, digits and . _ - + before the @" in text(response)
+    assert soup(response).select_one("#email")["value"] == "zoë@example.com"  # nothing typed is lost

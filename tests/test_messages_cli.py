@@ -15,7 +15,7 @@ from app.contact import storage
 from tests.conftest import app_settings, rows
 from tests.receivers import free_port
 
-COLUMNS = ["id", "created_at", "name", "email", "company", "message", "status"]
+COLUMNS = ["id", "reference", "created_at", "name", "email", "company", "message", "status"]
 COMMANDS = ["list", "show", "export", "mark", "delete", "purge", "forget", "notifications", "notify", "backup"]
 
 # Text a visitor may send that must reach the owner's files exactly as written.
@@ -89,7 +89,7 @@ def invoke(runner, *args, **kwargs):
 
 def stdout(result) -> str:
     # result.output turns \r\n into \n; exports are checked byte for byte.
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.stdout
     return result.stdout_bytes.decode("utf-8")
 
 
@@ -102,20 +102,22 @@ def export_json(runner, *args) -> list[dict]:
 
 
 def parse_csv(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text, newline="")))
+    assert text.startswith("\ufeff")  # the byte-order mark Excel needs to read UTF-8
+    return list(csv.reader(io.StringIO(text[1:], newline="")))
 
 
 def listed_ids(result) -> list[int]:
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    assert result.exit_code == 0, result.stdout
+    lines = result.stdout.splitlines()
     assert lines[0].endswith("unread.") or "suspect" in lines[0]  # the count above the table
-    assert lines[1].split()[:2] == ["ID", "RECEIVED"]
-    return [int(line.split()[0]) for line in lines[2:]]
+    assert lines[1].split()[:3] == ["ID", "REFERENCE", "RECEIVED"]
+    # Each message is two lines: its particulars, then the start of its text, indented.
+    return [int(line.split()[0]) for line in lines[2:] if not line.startswith("       ")]
 
 
 def error_line(result) -> str:
     """A handled failure: non-zero exit, no traceback, one line saying what is wrong."""
-    assert result.exit_code != 0, result.output
+    assert result.exit_code != 0, result.stdout
     assert isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
@@ -139,27 +141,28 @@ def test_list_breaks_a_tie_in_time_by_newest_id(runner, add):
     assert listed_ids(invoke(runner, "list")) == [second, first]
 
 
-def test_list_row_shows_when_who_status_and_the_message_on_one_line(runner, add):
-    add("Hi Harsh,\n\nWe are hiring\tfor Rust.", created_at="2026-11-05T14:30:09+00:00")
-    lines = invoke(runner, "list").output.splitlines()
-    assert len(lines) == 3
-    row = lines[2]
-    assert "2026-11-05 14:30:09" in row
+def test_list_row_shows_reference_when_who_status_then_the_message_on_one_line(runner, app, add):
+    message = add("Hi Harsh,\n\nWe are hiring\tfor Rust.", created_at="2026-11-05T14:30:09+00:00")
+    lines = invoke(runner, "list").stdout.splitlines()
+    assert len(lines) == 4
+    row, text = lines[2], lines[3]
+    assert f" {stored(app)[message]['reference']} " in row
+    assert "2026-11-05 14:30" in row
     assert " new " in row
-    assert "Ada Lovelace <ada@example.com>" in row
-    assert row.endswith("Hi Harsh, We are hiring for Rust.")
+    assert row.endswith("Ada Lovelace <ada@example.com>")
+    assert text == "       Hi Harsh, We are hiring for Rust."
 
 
-def test_list_cuts_long_senders_and_messages_but_keeps_their_start(runner, add):
+def test_list_shows_whole_addresses_and_cuts_messages_but_keeps_their_start(runner, add):
     # A long address or link is one "word"; it must not shrink to a bare ellipsis.
     address = "recruiting.team.for.platform.engineering@example.com"
     link = "https://jobs.example.com/" + "x" * 80
     add(link + " please apply", name="Grace", email=address)
-    row = invoke(runner, "list").output.splitlines()[2]
-    assert "Grace <recruiting.team" in row
-    assert "https://jobs.example.com/xxx" in row
-    assert row.endswith("…")
-    assert "please apply" not in row
+    row, text = invoke(runner, "list").stdout.splitlines()[2:4]
+    assert row.endswith(f"Grace <{address}>")  # the whole address, always
+    assert "https://jobs.example.com/xxx" in text
+    assert text.endswith("…") and len(text) == 80  # as wide as the terminal
+    assert "please apply" not in text
 
 
 @pytest.mark.parametrize("limit, expected", [("1", 1), ("2", 2), ("10", 3)])
@@ -186,7 +189,7 @@ def test_list_with_nothing_to_show_says_so(runner, add):
     add(status="spam")
     result = invoke(runner, "list")
     assert result.exit_code == 0
-    assert result.output == "No messages.\n"
+    assert result.stdout == "No messages.\n"
 
 
 def test_list_does_not_mark_messages_read(runner, app, add):
@@ -195,7 +198,7 @@ def test_list_does_not_mark_messages_read(runner, app, add):
     assert stored(app)[message]["status"] == "new"
 
 
-@pytest.mark.parametrize("args", [["--limit", "0"], ["--limit", "many"], ["--status", "archived"]])
+@pytest.mark.parametrize("args", [["--limit", "0"], ["--limit", "many"], ["--status", "done"]])
 def test_list_rejects_bad_options(runner, add, args):
     add()
     result = invoke(runner, "list", *args)
@@ -211,20 +214,20 @@ def test_show_prints_the_whole_message_and_marks_it_read(runner, app, add):
     message = add(text, name="Grace Hopper", email="grace@example.com", company="Navy",
                   created_at="2026-11-05T14:30:09+00:00")
     result = invoke(runner, "show", str(message))
-    assert result.exit_code == 0, result.output
-    assert f"Message {message} " in result.output
-    assert "2026-11-05T14:30:09+00:00" in result.output
-    assert "Grace Hopper <grace@example.com>" in result.output
-    assert "Company:  Navy" in result.output
-    assert text in result.output
+    assert result.exit_code == 0, result.stdout
+    assert f"Message {message} " in result.stdout
+    assert "2026-11-05T14:30:09+00:00" in result.stdout
+    assert "Grace Hopper <grace@example.com>" in result.stdout
+    assert "Company:  Navy" in result.stdout
+    assert text in result.stdout
     assert stored(app)[message]["status"] == "read"
-    assert " · new" in result.output.splitlines()[0]  # it says what the status was when opened
+    assert result.stdout.splitlines()[0].endswith(" · read (was new)")  # the status it leaves, and what it was
 
 
 def test_show_quotes_the_reference_the_sender_was_given(runner, app, add):
     message = add()
     key = stored(app)[message]["submission_key"]
-    assert storage.reference_for(key) in invoke(runner, "show", str(message)).output
+    assert storage.reference_for(key) in invoke(runner, "show", str(message)).stdout
 
 
 @pytest.mark.parametrize("status", ["read", "spam"])
@@ -290,12 +293,12 @@ def test_export_json_and_ndjson_hold_the_same_records(runner, add):
     assert as_ndjson == as_json
 
 
-def test_export_csv_has_a_header_and_untouched_ordinary_cells(runner, add):
+def test_export_csv_has_a_header_and_untouched_ordinary_cells(runner, app, add):
     message = add("Salary = negotiable; start -> January", company="")
     rows = parse_csv(export(runner, "csv"))
     assert rows == [
         COLUMNS,
-        [str(message), "2026-11-01T09:00:00+00:00", "Ada Lovelace", "ada@example.com", "",
+        [str(message), stored(app)[message]["reference"], "2026-11-01T09:00:00+00:00", "Ada Lovelace", "ada@example.com", "",
          "Salary = negotiable; start -> January", "new"],
     ]
 
@@ -331,7 +334,7 @@ def test_export_output_writes_the_file_stdout_would_get(runner, add, tmp_path, f
     expected = invoke(runner, "export", "--format", fmt).stdout_bytes
     target = tmp_path / f"messages.{fmt}"
     result = invoke(runner, "export", "--format", fmt, "--output", str(target))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.stdout
     assert result.stdout_bytes == b""
     assert target.read_bytes() == expected
     assert "Ünïcødé".encode("utf-8") in expected
@@ -421,7 +424,7 @@ def test_export_dates_and_status_combine(runner, add):
     assert [r["id"] for r in export_json(runner, "--status", "spam", "--since", "2026-11-02")] == [wanted]
 
 
-@pytest.mark.parametrize("fmt, expected", [("json", "[]\n"), ("ndjson", ""), ("csv", ",".join(COLUMNS) + "\r\n")])
+@pytest.mark.parametrize("fmt, expected", [("json", "[]\n"), ("ndjson", ""), ("csv", "\ufeff" + ",".join(COLUMNS) + "\r\n")])
 def test_export_of_nothing_is_still_valid(runner, add, fmt, expected):
     add(created_at="2026-11-01T09:00:00+00:00")
     assert export(runner, fmt, "--since", "2027-01-01") == expected
@@ -446,8 +449,8 @@ def test_export_needs_a_format(runner, add):
 def test_mark_sets_the_status(runner, app, add, before, flag, after):
     message, other = add(status=before), add(status=before)
     result = invoke(runner, "mark", str(message), flag)
-    assert result.exit_code == 0, result.output
-    assert result.output == f"Message {message} is now {after}.\n"
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.splitlines()[0] == f"Message {message} is now {after}."
     assert stored(app)[message]["status"] == after
     assert stored(app)[other]["status"] == before
 
@@ -455,7 +458,7 @@ def test_mark_sets_the_status(runner, app, add, before, flag, after):
 def test_marked_spam_leaves_the_list_and_export_and_not_spam_brings_it_back(runner, add):
     message = add()
     invoke(runner, "mark", str(message), "--spam")
-    assert invoke(runner, "list").output == "No messages.\n"
+    assert invoke(runner, "list").stdout == "No messages.\n"
     assert export_json(runner) == []
     invoke(runner, "mark", str(message), "--not-spam")
     assert listed_ids(invoke(runner, "list")) == [message]
@@ -464,15 +467,15 @@ def test_marked_spam_leaves_the_list_and_export_and_not_spam_brings_it_back(runn
 def test_mark_without_a_flag_changes_nothing(runner, app, add):
     message = add()
     result = invoke(runner, "mark", str(message))
-    assert "--read, --unread, --suspect, --spam or --not-spam" in error_line(result)
+    assert "--read, --unread, --replied, --archived, --suspect, --spam or --not-spam" in error_line(result)
     assert stored(app)[message]["status"] == "new"
 
 
 def test_delete_removes_only_that_message(runner, app, add):
     gone, kept = add(), add()
     result = invoke(runner, "delete", str(gone))
-    assert result.exit_code == 0, result.output
-    assert result.output == f"Deleted message {gone}.\n"
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.startswith(f"Erased 1 message(s) (message {gone}).\n")
     assert list(stored(app)) == [kept]
 
 
@@ -484,8 +487,8 @@ def test_purge_deletes_just_older_and_keeps_just_newer(runner, app, add):
     old_spam = add(status="spam", created_at=ago(days=400))
     recent = add(created_at=ago(days=29, hours=23, minutes=59))
     result = invoke(runner, "purge", "--older-than", "30", "--yes")
-    assert result.exit_code == 0, result.output
-    assert "Deleted 2 message(s)." in result.output
+    assert result.exit_code == 0, result.stdout
+    assert "Erased 2 message(s) (older than 30 days)." in result.stdout
     assert old not in stored(app) and old_spam not in stored(app)
     assert list(stored(app)) == [recent]
 
@@ -493,7 +496,7 @@ def test_purge_deletes_just_older_and_keeps_just_newer(runner, app, add):
 def test_purge_asks_first_and_no_deletes_nothing(runner, app, add):
     ids = [add(created_at=ago(days=90)), add(created_at=ago(days=1))]
     result = invoke(runner, "purge", "--older-than", "30", input="n\n")
-    assert "Delete 1 message(s) older than 30 days?" in result.output
+    assert "Delete 1 message(s) older than 30 days?" in result.stdout
     assert result.exit_code != 0  # aborted
     assert list(stored(app)) == ids
 
@@ -501,8 +504,8 @@ def test_purge_asks_first_and_no_deletes_nothing(runner, app, add):
 def test_purge_asks_first_and_yes_deletes(runner, app, add):
     old, recent = add(created_at=ago(days=90)), add(created_at=ago(days=1))
     result = invoke(runner, "purge", "--older-than", "30", input="y\n")
-    assert result.exit_code == 0, result.output
-    assert "Delete 1 message(s) older than 30 days?" in result.output
+    assert result.exit_code == 0, result.stdout
+    assert "Delete 1 message(s) older than 30 days?" in result.stdout
     assert list(stored(app)) == [recent]
     assert old not in stored(app)
 
@@ -510,8 +513,8 @@ def test_purge_asks_first_and_yes_deletes(runner, app, add):
 def test_purge_with_nothing_old_enough_asks_nothing(runner, app, add):
     message = add(created_at=ago(days=1))
     result = invoke(runner, "purge", "--older-than", "30")
-    assert result.exit_code == 0, result.output
-    assert result.output == "No messages older than 30 days.\n"
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout == "No messages older than 30 days.\n"
     assert list(stored(app)) == [message]
 
 
@@ -537,16 +540,16 @@ def test_forget_erases_every_message_from_the_address_in_any_case(runner, app, a
     add("Second.", email=stored_as.swapcase(), status="spam")
     others = [add(email="grace@example.com"), add(email="notada@example.com"), add(email="ada@example.org")]
     result = invoke(runner, "forget", asked_for)
-    assert result.exit_code == 0, result.output
-    assert "Erased 2 message(s)" in result.output
+    assert result.exit_code == 0, result.stdout
+    assert "Erased 2 message(s)" in result.stdout
     assert list(stored(app)) == others
 
 
 def test_forget_an_unknown_address_erases_nothing(runner, app, add):
     message = add()
     result = invoke(runner, "forget", "nobody@example.com")
-    assert result.exit_code == 0, result.output
-    assert "Erased 0 message(s)" in result.output
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout == "Erased nothing: no from nobody@example.com.\n"
     assert list(stored(app)) == [message]
 
 
@@ -559,7 +562,7 @@ def test_unknown_id_is_one_clear_error(runner, app, add, command, message_id):
     existing = add()
     result = invoke(runner, command[0], message_id, *command[1:])
     assert error_line(result) == f"Error: no message with ID {message_id}"
-    assert result.output.strip() == f"Error: no message with ID {message_id}"
+    assert result.stdout == "" and result.stderr.splitlines()[-1] == f"Error: no message with ID {message_id}"
     assert stored(app)[existing]["status"] == "new"
 
 
@@ -599,7 +602,7 @@ def test_a_missing_database_is_one_clear_error_and_is_not_created(runner, app, t
     app.config["DATABASE_PATH"] = str(missing)
     result = invoke(runner, *args)
     assert error_line(result).startswith(f"Error: no database at {missing} yet")
-    assert len(result.output.strip().splitlines()) == 1
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 2  # the database named, the error
     assert not missing.exists()
     assert not missing.parent.exists()
 
@@ -610,7 +613,7 @@ def test_a_missing_database_is_one_clear_error_and_is_not_created(runner, app, t
 def test_help_lists_every_command(runner):
     result = invoke(runner, "--help")
     assert result.exit_code == 0
-    commands = result.output.split("Commands:")[1]
+    commands = result.stdout.split("Commands:")[1]
     listed = [line.split()[0] for line in commands.strip().splitlines()]
     assert sorted(listed) == sorted(COMMANDS)
 
@@ -630,8 +633,8 @@ def test_help_lists_every_command(runner):
 ])
 def test_each_command_documents_itself(runner, command, expected):
     result = invoke(runner, command, "--help")
-    assert result.exit_code == 0, result.output
-    words = " ".join(result.output.split())  # as read, whatever the line wrapping
+    assert result.exit_code == 0, result.stdout
+    words = " ".join(result.stdout.split())  # as read, whatever the line wrapping
     for text in expected:
         assert text in words, text
 
@@ -645,9 +648,9 @@ def test_show_finds_a_message_by_the_reference_the_sender_was_given(runner, app,
     reference = stored(app)[message]["reference"]
     for asked in (reference, reference.lower()):
         result = invoke(runner, "show", asked)
-        assert result.exit_code == 0, result.output
-        assert f"Message {message} · reference {reference}" in result.output
-        assert "The one the sender asks about." in result.output
+        assert result.exit_code == 0, result.stdout
+        assert f"Message {message} · reference {reference}" in result.stdout
+        assert "The one the sender asks about." in result.stdout
 
 
 def test_an_unknown_reference_is_one_clear_error(runner, add):
@@ -664,7 +667,7 @@ def test_list_search_finds_text_in_name_email_company_and_message(runner, add):
     assert listed_ids(invoke(runner, "list", "--search", "zoë ünï")) == [by_name]
     assert listed_ids(invoke(runner, "list", "--search", "ACME")) == [by_email]
     assert sorted(listed_ids(invoke(runner, "list", "--search", "rust"))) == [by_company, by_message]
-    assert invoke(runner, "list", "--search", "50%_").output == "No messages match '50%_'.\n"
+    assert invoke(runner, "list", "--search", "50%_").stdout == "No messages match '50%_'.\n"
 
 
 def test_list_counts_unread_messages_above_the_table(runner, add):
@@ -672,15 +675,15 @@ def test_list_counts_unread_messages_above_the_table(runner, add):
     add(status="new")
     add(status="read")
     add(status="spam")
-    assert invoke(runner, "list").output.splitlines()[0] == "2 unread."
+    assert invoke(runner, "list").stdout.splitlines()[0] == "2 unread."
 
 
 def test_suspect_messages_are_listed_by_default_with_a_mark(runner, add):
     suspect = add(status="suspect")
     result = invoke(runner, "list")
     assert listed_ids(result) == [suspect]
-    assert "1 suspect" in result.output.splitlines()[0]
-    assert " ?suspect " in result.output.splitlines()[2]
+    assert "1 suspect" in result.stdout.splitlines()[0]
+    assert " ?suspect " in result.stdout.splitlines()[2]
 
 
 @pytest.mark.parametrize("flags", [["--read", "--spam"], ["--unread", "--not-spam"], ["--suspect", "--read"]])
@@ -707,12 +710,12 @@ TERMINAL_TRICKS = "Ada\x1b]8;;http://evil.example\x07link\x1b[2J\u202egnp.exe\u2
 def test_show_and_list_escape_control_and_direction_characters(runner, app, add):
     message = add(TERMINAL_TRICKS + "\nsecond line", name=TERMINAL_TRICKS, company=TERMINAL_TRICKS)
     for result in (invoke(runner, "list"), invoke(runner, "show", str(message))):
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 0, result.stdout
         for raw in ("\x1b", "\x07", "\u202e", "\u2066", "\u2069", "\x9b", "\x85"):
-            assert raw not in result.output, repr(raw)
-        assert "\\x1b]8;;http://evil.example\\x07link" in result.output
-        assert "\\u202egnp.exe" in result.output
-    assert "\nsecond line" in invoke(runner, "show", str(message)).output  # newlines stay newlines
+            assert raw not in result.stdout, repr(raw)
+        assert "\\x1b]8;;http://evil.example\\x07link" in result.stdout
+        assert "\\u202egnp.exe" in result.stdout
+    assert "\nsecond line" in invoke(runner, "show", str(message)).stdout  # newlines stay newlines
 
 
 def test_exports_keep_the_exact_text_of_such_characters(runner, add):
@@ -735,10 +738,10 @@ def test_notify_test_reports_each_url_by_scheme_and_exits_1_if_one_failed(notify
     app, mailbox = notify_app
     result = app.test_cli_runner().invoke(args=["messages", "notify", "--test"])
     assert result.exit_code == 1
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0] == "1. mailto: sent"
     assert lines[1].startswith("2. mailto: FAILED")
-    assert "Sup3rSecretAppPass" not in result.output
+    assert "Sup3rSecretAppPass" not in result.stdout
     [mail] = mailbox.messages()
     assert mail["Subject"] == "Test notification from your portfolio site"
 
@@ -746,7 +749,7 @@ def test_notify_test_reports_each_url_by_scheme_and_exits_1_if_one_failed(notify
 def test_notify_test_exits_0_when_every_url_works(tmp_path, webhook):
     app = create_app(app_settings(tmp_path, NOTIFY_URLS=webhook.url, NOTIFY_IN_BACKGROUND=False))
     result = app.test_cli_runner().invoke(args=["messages", "notify", "--test"])
-    assert result.exit_code == 0 and result.output == "1. json: sent\n"
+    assert result.exit_code == 0 and result.stdout == "1. json: sent\n"
     assert webhook.received[0]["title"] == "Test notification from your portfolio site"
 
 
@@ -767,18 +770,18 @@ def test_notifications_lists_deliveries_with_tries_and_masked_errors_and_retry_r
     db.execute("UPDATE notifications SET queued_at = 0")  # queued long ago: this failure is the last
     delivery.deliver_due(app, db)
     result = runner.invoke(args=["messages", "notifications"])
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    assert lines[0] == "Notifications are on: 2 URL(s): 1. mailto, 2. mailto."
+    assert result.exit_code == 0, result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Notifications are on: 2 URL(s): 1. mailto, 2. mailto. (The server, version ")
     assert lines[1] == "0 pending · 0 sent · 1 failed"
     row = lines[3]
     assert row.split()[:4] == [str(stored_message.id), stored_message.reference, "failed", "1"]
-    assert "2. mailto:" in row and "Sup3rSecretAppPass" not in result.output
+    assert "2. mailto:" in row and "Sup3rSecretAppPass" not in result.stdout
     assert len(mailbox.received) == 1  # the working URL had it
 
     result = runner.invoke(args=["messages", "notify", "--retry"])
-    assert result.output == "Queued 1 failed notification(s) again; the server sends them within seconds.\n"
-    assert runner.invoke(args=["messages", "notifications", "--status", "pending"]).output.splitlines()[1] == (
+    assert result.stdout == "Queued 1 failed notification(s) again; the server sends them within seconds.\n"
+    assert runner.invoke(args=["messages", "notifications", "--status", "pending"]).stdout.splitlines()[1] == (
         "1 pending · 0 sent · 0 failed"
     )
     # A fresh start: one more failure waits about a minute again, not the six-hour cap.
@@ -793,13 +796,13 @@ def test_notifications_lists_deliveries_with_tries_and_masked_errors_and_retry_r
 def test_notifications_says_when_they_are_off(runner, add):
     add()
     result = invoke(runner, "notifications")
-    assert result.output.splitlines()[0].startswith("Notifications are off: NOTIFY_URLS is not set")
+    assert result.stdout.splitlines()[0].startswith("Notifications are off: it has no NOTIFY_URLS. (The server")
 
 
 def test_notify_needs_one_of_test_or_retry(runner, add):
     add()
-    assert "one of --test or --retry" in error_line(invoke(runner, "notify"))
-    assert "one of --test or --retry" in error_line(invoke(runner, "notify", "--test", "--retry"))
+    assert "one of --test, --retry or --backlog" in error_line(invoke(runner, "notify"))
+    assert "one of --test, --retry or --backlog" in error_line(invoke(runner, "notify", "--test", "--retry"))
 
 
 # --- backup ---------------------------------------------------------------------------------
@@ -832,13 +835,13 @@ def test_backup_is_a_consistent_private_copy_made_while_messages_arrive(runner, 
     finally:
         stop.set()
         writer.join()
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.stdout
     assert (target.stat().st_mode & 0o777) == 0o600
     copy = sqlite3.connect(target)
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     count = copy.execute("SELECT count(*) FROM messages").fetchone()[0]
     copy.close()
-    assert count >= 20 and result.output == f"Copied {count} message(s) to {target}.\n"
+    assert count >= 20 and result.stdout == f"Copied {count} message(s) to {target}.\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["copy.db"]  # one file, no -wal beside it
 
 

@@ -264,7 +264,8 @@ def test_plain_static_names_still_work_with_a_short_cache(client):
 def test_healthz_ok_when_the_database_is_writable(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "writable"}
+    assert response.json == {"status": "ok", "database": "writable",
+                             "notifications": {"failing": 0, "failed": 0, "next_try": None}}
     assert response.headers["Cache-Control"] == "no-store"
 
 

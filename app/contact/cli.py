@@ -7,7 +7,9 @@ import io
 import json
 import os
 import re
+import shutil
 import sqlite3
+import stat
 import sys
 import time
 
@@ -30,10 +32,15 @@ def with_db(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         path = storage.database_path(current_app)
+        # On standard error, so an export to standard output stays exactly the file.
+        unset = "" if current_app.config.get("DATABASE_PATH") else " (DATABASE_PATH is not set: the default)"
+        click.echo(f"Database: {path}{unset}", err=True)
         db = None
         try:
             db = storage.open_existing(current_app)
-            return command(db, *args, **kwargs)
+            result = command(db, *args, **kwargs)
+            storage.finish_erasure(db)  # one a reader held up, if the server has not finished it yet
+            return result
         except storage.DatabaseMissing as error:
             raise click.ClickException(str(error)) from None
         except sqlite3.Error as error:
@@ -111,17 +118,48 @@ def unread_summary(db) -> str:
     return summary + "."
 
 
+def damage_warning(db) -> str | None:
+    """SQLite's quick check: None when the database is sound, else what to tell the owner."""
+    found = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
+    if found == ["ok"]:
+        return None
+    return (f"the database at {storage.database_path(current_app)} is DAMAGED (quick_check: {shown('; '.join(found))}): "
+            "what is shown may be incomplete; keep a copy of the file and see the README, \"Reading the messages\"")
+
+
+def warn_if_damaged(db) -> bool:
+    warning = damage_warning(db)
+    if warning:
+        click.echo("WARNING: " + warning, err=True)
+    return warning is not None
+
+
+def terminal_width() -> int:
+    return max(60, shutil.get_terminal_size((80, 24)).columns)
+
+
+HIDDEN_BY_DEFAULT = ("spam", "archived")
+
+
 @messages_cli.command("list")
-@click.option("--status", type=click.Choice(storage.STATUSES), help="Only messages with this status (spam is hidden unless asked for).")
+@click.option("--status", type=click.Choice(storage.STATUSES),
+              help="Only messages with this status (spam and archived are hidden unless asked for).")
 @click.option("--search", help="Only messages with this text in the name, e-mail, company or message (any letter case).")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="How many to show.")
+@click.option("--by-sender", is_flag=True, help="One line per sender: how many messages, the latest, and their statuses.")
 @with_db
-def list_messages(db, status, search, limit):
-    """List messages, newest first, below the count of unread ones.
+def list_messages(db, status, search, limit, by_sender):
+    """List messages, newest first, below the count of unread ones and any failing
+    notifications: each with its ID, reference, time, status and whole address, then
+    the start of the message on the next line.
 
     Suspect messages (caught only by the minimum-time trap) are listed with a ? mark.
     """
-    clauses, args = ["status = ?" if status else "status != 'spam'"], [status] if status else []
+    damaged = warn_if_damaged(db)
+    if status:
+        clauses, args = ["status = ?"], [status]
+    else:
+        clauses, args = ["status NOT IN (?, ?)"], list(HIDDEN_BY_DEFAULT)
     if search:
         # SQLite's lower() and LIKE fold only ASCII; names and messages may be in any script.
         db.conn.create_function("py_lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True)
@@ -129,38 +167,95 @@ def list_messages(db, status, search, limit):
             "instr(py_lower(name || char(10) || email || char(10) || company || char(10) || message), ?) > 0"
         )
         args.append(search.lower())
-    rows = list(db["messages"].rows_where(" AND ".join(clauses), args, order_by="created_at desc, id desc", limit=limit))
+    where = " AND ".join(clauses)
+    trouble = delivery.trouble_summary(db)
+    if by_sender:
+        rows = db.execute(
+            f"""SELECT count(*), max(created_at), name, email, group_concat(DISTINCT status) FROM
+                (SELECT * FROM messages WHERE {where} ORDER BY created_at DESC, id DESC)
+                GROUP BY lower(email) ORDER BY max(created_at) DESC LIMIT ?""",
+            [*args, limit],
+        ).fetchall()
+    else:
+        rows = list(db["messages"].rows_where(where, args, order_by="created_at desc, id desc", limit=limit))
     if not rows:
         click.echo(f"No messages match {shown(search)!r}." if search else "No messages.")
+        if trouble:
+            click.echo(trouble + ".")
+        if damaged:
+            raise SystemExit(1)
         return
-    click.echo(unread_summary(db))
-    click.echo(f"{'ID':>5}  {'RECEIVED (UTC)':<20}  {'STATUS':<8}  {'FROM':<36}  MESSAGE")
-    for row in rows:
-        sender = one_line(f"{row['name']} <{row['email']}>", 36)
-        received = row["created_at"][:19].replace("T", " ")
-        status_shown = "?suspect" if row["status"] == "suspect" else row["status"]
-        click.echo(f"{row['id']:>5}  {received:<20}  {status_shown:<8}  {sender:<36}  {one_line(row['message'], 60)}")
+    click.echo(unread_summary(db) + (f" {trouble}." if trouble else ""))
+    width = terminal_width()
+    if by_sender:
+        click.echo(f"{'MESSAGES':>8}  {'LATEST (UTC)':<16}  SENDER · STATUSES")
+        for count, latest, name, email, statuses in rows:
+            click.echo(f"{count:>8}  {latest[:16].replace('T', ' '):<16}  {shown(name)} <{shown(email)}> · {statuses}")
+    else:
+        click.echo(f"{'ID':>5}  {'REFERENCE':<9}  {'RECEIVED (UTC)':<16}  {'STATUS':<9}  FROM")
+        for row in rows:
+            received = row["created_at"][:16].replace("T", " ")
+            status_shown = "?suspect" if row["status"] == "suspect" else row["status"]
+            click.echo(f"{row['id']:>5}  {row['reference']:<9}  {received:<16}  {status_shown:<9}  "
+                       f"{shown(row['name'])} <{shown(row['email'])}>")
+            click.echo("       " + one_line(row["message"], width - 7))
+    if damaged:
+        raise SystemExit(1)
+
+
+def notified(db, message: dict) -> list[str]:
+    """When each channel was told of the message, or why not."""
+    row = db.execute(
+        "SELECT id, status, attempts, due_at, last_error FROM notifications WHERE message_id = ?", [message["id"]]
+    ).fetchone()
+    if row is None:
+        if message["status"] == "spam":
+            return ["never: it was stored as spam (mark --not-spam queues its notification)"]
+        return ["never: notifications were off when it arrived (flask messages notify --backlog queues it)"]
+    notification_id, state, attempts, due_at, error = row
+    lines = []
+    for channel, sent_at, channel_error in db.execute(
+        "SELECT channel, sent_at, last_error FROM deliveries WHERE notification_id = ? ORDER BY channel", [notification_id]
+    ):
+        lines.append(f"{channel}: sent {sent_at}" if sent_at else f"{channel}: not yet: {shown(channel_error)}")
+    if state == "pending":
+        lines.append(f"{'waiting' if not attempts else 'retried'} at {storage.iso_utc(due_at)}")
+    elif state == "failed":
+        lines.append("failed for good after 24 hours (flask messages notify --retry queues it again)")
+    elif state == "cancelled":
+        lines.append(f"not sent: {shown(error)}")
+    elif not lines:
+        lines.append("sent")  # before per-channel records (schema version 4)
+    return lines
 
 
 @messages_cli.command("show")
 @click.argument("message", type=MessageRef())
 @with_db
 def show(db, message):
-    """Show one message in full, and mark it read.
+    """Show one message in full, with when each notification channel was told of it
+    (or why not), and mark it read: the first line gives the status it leaves.
 
     MESSAGE is its ID, or the reference its sender was given (as in the notification).
     """
     row = get_message(db, message)
-    click.echo(f"Message {row['id']} · reference {row['reference']} · {row['status']}")
+    status = "read" if row["status"] == "new" else row["status"]
+    change = f" (was {row['status']})" if status != row["status"] else ""
+    click.echo(f"Message {row['id']} · reference {row['reference']} · {status}{change}")
     click.echo(f"Received: {row['created_at']}")
     click.echo(f"From:     {shown(row['name'])} <{shown(row['email'])}>")
+    reply = delivery.reply_address(row["email"])
+    if reply != row["email"]:
+        click.echo(f"Reply to: {reply or 'none possible: letters before the @ need a mail service with SMTPUTF8'}")
     if row["company"]:
         click.echo(f"Company:  {shown(row['company'])}")
     click.echo(f"Browser:  {shown(row['user_agent']) or 'unknown'}")
+    for number, line in enumerate(notified(db, row)):
+        click.echo(("Notified: " if number == 0 else "          ") + line)
     click.echo("")
     click.echo(shown(row["message"], keep="\n\t"))
-    if row["status"] == "new":
-        db.execute("UPDATE messages SET status = 'read' WHERE id = ?", [row["id"]])
+    if status != row["status"]:
+        db.execute("UPDATE messages SET status = ? WHERE id = ?", [status, row["id"]])
 
 
 def csv_safe(value):
@@ -169,18 +264,41 @@ def csv_safe(value):
     return value
 
 
+def open_private(path: str, overwrite: bool):
+    """PATH for writing, readable by the owner only (0600, like the database), never through a
+    symbolic link, and never over an existing file unless asked."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if overwrite else os.O_EXCL)
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise click.ClickException(f"{path} already exists: choose a new file name, or give --overwrite") from None
+    except OSError as error:
+        if os.path.islink(path):
+            raise click.ClickException(f"{path} is a symbolic link: give the real file's name") from None
+        raise click.ClickException(f"cannot create {path}: {error.strerror}") from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise click.ClickException(f"{path} is not a regular file")
+    os.fchmod(descriptor, 0o600)  # an existing file overwritten keeps no wider mode
+    return open(descriptor, "w", encoding="utf-8", newline="")
+
+
 @messages_cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "ndjson"]), required=True, help="Output format.")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of standard output.")
+@click.option("--output", type=click.Path(dir_okay=False), help="Write to this new file (mode 0600) instead of standard output.")
+@click.option("--overwrite", is_flag=True, help="Replace the --output file if it exists (never through a symbolic link).")
+@click.option("--no-bom", is_flag=True, help="CSV without the byte-order mark (Excel needs it to read UTF-8).")
 @click.option("--since", help="Only messages received on or after this date (UTC), e.g. 2026-11-01.")
 @click.option("--until", help="Only messages received before this date (UTC).")
 @click.option("--status", type=click.Choice(storage.STATUSES), help="Only this status. Spam is exported only when asked for.")
 @with_db
-def export(db, fmt, output, since, until, status):
-    """Export messages, oldest first, as CSV, JSON or NDJSON.
+def export(db, fmt, output, overwrite, no_bom, since, until, status):
+    """Export messages, oldest first, with their references, as CSV, JSON or NDJSON.
 
-    CSV is UTF-8 with a header row, and any cell that a spreadsheet would run
-    as a formula is prefixed with an apostrophe. JSON and NDJSON keep the text exactly.
+    CSV is UTF-8 with a byte-order mark (so Excel reads it right) and a header row, and
+    any cell that a spreadsheet would run as a formula is prefixed with an apostrophe; to
+    a terminal its control and invisible characters are escaped, as list shows them. JSON
+    and NDJSON keep the text exactly.
     """
     since, until = parse_date(since, "--since"), parse_date(until, "--until")
     clauses, args = ["status = ?" if status else "status != 'spam'"], [status] if status else []
@@ -190,19 +308,25 @@ def export(db, fmt, output, since, until, status):
     if until:
         clauses.append("created_at < ?")
         args.append(until)
+    damaged = warn_if_damaged(db)
     rows = db["messages"].rows_where(
         " AND ".join(clauses), args, order_by="created_at, id", select=", ".join(storage.COLUMNS)
     )
 
-    out = open(output, "w", encoding="utf-8", newline="") if output else io.TextIOWrapper(
+    # A CSV read in a terminal is read by the owner: it may not move the cursor or hide text.
+    to_terminal = not output and sys.stdout.isatty()
+    out = open_private(output, overwrite) if output else io.TextIOWrapper(
         sys.stdout.buffer, encoding="utf-8", newline="", write_through=True
     )
     try:
         if fmt == "csv":
+            if not no_bom and not to_terminal:
+                out.write("\ufeff")
             writer = csv.writer(out)
             writer.writerow(storage.COLUMNS)
             for row in rows:
-                writer.writerow([csv_safe(row[c]) for c in storage.COLUMNS])
+                cells = [csv_safe(row[c]) for c in storage.COLUMNS]
+                writer.writerow([shown(c) if to_terminal and isinstance(c, str) else c for c in cells])
         elif fmt == "ndjson":
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -214,32 +338,47 @@ def export(db, fmt, output, since, until, status):
         else:
             out.flush()
             out.detach()
+    if damaged:
+        raise SystemExit(1)
 
 
-def erase(db, where: str, args: list) -> int:
-    """Delete rows for good: secure_delete (set on every connection) overwrites
-    them in the file, and the checkpoint moves those pages out of the WAL too."""
-    count = db.execute(f"DELETE FROM messages WHERE {where}", args).rowcount
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return count
+def erase(db, where: str, args: list, what: str) -> None:
+    """Delete rows for good and say truly where their text still is, if anywhere."""
+    count, gone = storage.erase_where(db, where, args)
+    if not count:
+        click.echo(f"Erased nothing: no {what}.")
+        return
+    click.echo(f"Erased {count} message(s) ({what}).")
+    path = storage.database_path(current_app)
+    if gone:
+        click.echo(f"Their text is gone from every file of the database ({path} and its -wal).")
+    else:
+        click.echo(
+            f"Their text is no longer in any answer, but still in the files {path} and {path}-wal: another "
+            "connection (the server's or a backup's) holds an older snapshot of the database. The running "
+            "server erases it within seconds of that reader finishing, or the next flask messages command does."
+        )
 
 
-MARKS = {"read": "read", "unread": "new", "suspect": "suspect", "spam": "spam", "not_spam": "new"}
+MARKS = {"read": "read", "unread": "new", "replied": "replied", "archived": "archived", "suspect": "suspect",
+         "spam": "spam", "not_spam": "new"}
 
 
 @messages_cli.command("mark")
 @click.argument("message", type=MessageRef())
 @click.option("--read", is_flag=True, help="Mark as read.")
 @click.option("--unread", is_flag=True, help="Mark as new (unread).")
+@click.option("--replied", is_flag=True, help="Mark as replied to.")
+@click.option("--archived", is_flag=True, help="Mark as archived: done with, hidden from list unless asked for.")
 @click.option("--suspect", is_flag=True, help="Mark as suspect: listed with a ? mark.")
-@click.option("--spam", is_flag=True, help="Mark as spam: hidden from list and export.")
-@click.option("--not-spam", is_flag=True, help="Not spam after all: back among new messages.")
+@click.option("--spam", is_flag=True, help="Mark as spam: hidden from list and export; a notification not yet sent never is.")
+@click.option("--not-spam", is_flag=True, help="Not spam after all: back among new messages, and its notification is queued.")
 @with_db
 def mark(db, message, **flags):
     """Change a message's status (MESSAGE: its ID or reference). Give exactly one flag."""
     chosen = [name for name, given in flags.items() if given]
     if not chosen:
-        raise click.UsageError("say how to mark it: --read, --unread, --suspect, --spam or --not-spam")
+        raise click.UsageError("say how to mark it: --read, --unread, --replied, --archived, --suspect, --spam or --not-spam")
     if len(chosen) > 1:
         named = " and ".join("--" + name.replace("_", "-") for name in chosen)
         raise click.UsageError(f"{named} contradict each other: give one of them")
@@ -247,6 +386,24 @@ def mark(db, message, **flags):
     row = get_message(db, message)
     db.execute("UPDATE messages SET status = ? WHERE id = ?", [status, row["id"]])
     click.echo(f"Message {row['id']} is now {status}.")
+    if chosen[0] == "spam":
+        cancelled = db.execute(
+            "UPDATE notifications SET status = 'cancelled', last_error = 'marked spam before it was sent'"
+            " WHERE message_id = ? AND status = 'pending'", [row["id"]],
+        ).rowcount
+        if cancelled:
+            click.echo("Its notification, not yet sent, will not be.")
+    if chosen[0] == "not_spam" and storage.queue_notification(db, row["id"]):
+        click.echo("Its notification is queued: " + server_sends(db))
+
+
+def server_sends(db) -> str:
+    channels = storage.server_info(db).get("channels")
+    if channels is None:
+        return "the server sends it once it runs (it has not recorded its settings in this database yet)."
+    if not channels:
+        return "the server has notifications off (no NOTIFY_URLS), so it waits until they are on."
+    return f"the server sends it within seconds ({channels})."
 
 
 @messages_cli.command("delete")
@@ -255,8 +412,7 @@ def mark(db, message, **flags):
 def delete(db, message):
     """Delete one message (MESSAGE: its ID or reference)."""
     row = get_message(db, message)
-    erase(db, "id = ?", [row["id"]])
-    click.echo(f"Deleted message {row['id']}.")
+    erase(db, "id = ?", [row["id"]], f"message {row['id']}")
 
 
 @messages_cli.command("purge")
@@ -272,8 +428,7 @@ def purge(db, days, yes):
         return
     if not yes:
         click.confirm(f"Delete {count} message(s) older than {days} days?", abort=True)
-    erase(db, "created_at < ?", [cutoff])
-    click.echo(f"Deleted {count} message(s).")
+    erase(db, "created_at < ?", [cutoff], f"older than {days} days")
 
 
 @messages_cli.command("forget")
@@ -286,22 +441,23 @@ def forget(db, email):
     """
     # SQLite's lower() folds only ASCII; addresses may be international (Ünï@example.com).
     db.conn.create_function("py_lower", 1, str.lower, deterministic=True)
-    count = erase(db, "py_lower(email) = ?", [email.strip().lower()])
-    click.echo(f"Erased {count} message(s) from {email.strip()}.")
+    erase(db, "py_lower(email) = ?", [email.strip().lower()], f"from {shown(email.strip())}")
 
 
 # --- notifications and backups -----------------------------------------------------------
 
 @messages_cli.command("notifications")
-@click.option("--status", type=click.Choice(["pending", "sent", "failed"]), help="Only deliveries with this status.")
+@click.option("--status", type=click.Choice(["pending", "sent", "failed", "cancelled"]), help="Only deliveries with this status.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="How many to show.")
 @with_db
 def notifications(db, status, limit):
-    """Whether notifications are on, and the deliveries: pending, sent and failed,
-    with attempts and the last error (passwords and tokens masked)."""
-    click.echo(delivery.describe(current_app))
+    """Whether the server has notifications on (as it recorded at its start, whatever this
+    shell's settings), and the deliveries: pending, sent, failed and cancelled, with
+    attempts and the last error (passwords and tokens masked)."""
+    click.echo(server_report(db))
     counts = dict(db.execute("SELECT status, count(*) FROM notifications GROUP BY status"))
-    click.echo(" · ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "sent", "failed")))
+    summary = " · ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "sent", "failed"))
+    click.echo(summary + (f" · {counts['cancelled']} cancelled" if counts.get("cancelled") else ""))
     where, args = ("n.status = ?", [status]) if status else ("1", [])
     rows = db.execute(
         f"""SELECT m.id, m.reference, n.status, n.attempts, n.due_at, n.sent_at, n.last_error
@@ -319,15 +475,38 @@ def notifications(db, status, limit):
         click.echo(f"{message_id:>5}  {reference:<9}  {state:<7}  {attempts:>5}  {when[:19].replace('T', ' '):<20}  {error}")
 
 
+def server_report(db) -> str:
+    """What the server runs with, from its own record; and whether this shell differs."""
+    info = storage.server_info(db)
+    shell = delivery.channels(current_app)
+    if "channels" not in info:
+        return ("The server has not recorded its settings in this database yet (it does when it starts). "
+                "This shell: " + delivery.describe(current_app))
+    server = info["channels"]
+    count = len(server.split(", ")) if server else 0
+    state = f"on: {count} URL(s): {server}" if server else "off: it has no NOTIFY_URLS"
+    report = (f"Notifications are {state}. (The server, version {info.get('version', 'unknown')}, "
+              f"started {info.get('started_at', '?').replace('T', ' ')[:19]} UTC.)")
+    if shell != server:
+        report += (f"\nThis shell's NOTIFY_URLS differ ({shell or 'not set'}): the server's are what count; "
+                   "only notify --test uses this shell's.")
+    return report
+
+
 @messages_cli.command("notify")
 @click.option("--test", "test", is_flag=True, help="Send a test notification through every configured URL; exit 1 if any failed.")
 @click.option("--retry", is_flag=True, help="Queue every failed delivery again, to be sent now.")
-def notify(test, retry):
-    """Test the notification URLs (NOTIFY_URLS), or retry failed deliveries."""
-    if test == retry:
-        raise click.UsageError("give one of --test or --retry")
+@click.option("--backlog", is_flag=True, help="Queue a notification for each new or suspect message that never had one "
+              "(stored while notifications were off).")
+def notify(test, retry, backlog):
+    """Test the notification URLs (NOTIFY_URLS), retry failed deliveries, or queue the backlog."""
+    if test + retry + backlog != 1:
+        raise click.UsageError("give one of --test, --retry or --backlog")
     if retry:
         requeue_failed()
+        return
+    if backlog:
+        queue_backlog()
         return
     targets = current_app.extensions.get("notify_targets") or []
     if not targets:
@@ -355,6 +534,16 @@ def requeue_failed(db):
     click.echo(f"Queued {count} failed notification(s) again; the server sends them within seconds.")
 
 
+@with_db
+def queue_backlog(db):
+    waiting = [row[0] for row in db.execute(
+        "SELECT id FROM messages WHERE status IN (?, ?) AND id NOT IN (SELECT message_id FROM notifications) ORDER BY id",
+        list(storage.NOTIFIED),
+    )]
+    queued = sum(storage.queue_notification(db, message_id) for message_id in waiting)
+    click.echo(f"Queued {queued} notification(s) for messages that never had one" + (f": {server_sends(db)}" if queued else "."))
+
+
 @messages_cli.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 @with_db
@@ -363,9 +552,10 @@ def backup(db, path):
 
     It uses SQLite's online backup: the copy is consistent even while messages arrive.
     """
+    damage = damage_warning(db)
     try:
         # Created 0600 before SQLite writes a byte: the copy holds the same personal data.
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
     except FileExistsError:
         raise click.ClickException(f"{path} already exists: choose a new file name") from None
     except OSError as error:
@@ -375,7 +565,23 @@ def backup(db, path):
         db.conn.backup(target)
         target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
         count = target.execute("SELECT count(*) FROM messages").fetchone()[0]
+    except sqlite3.Error as error:
+        target.close()
+        remove_partial(path)
+        # The copy's own failure (a full disk, a disk error), not the source database's permissions.
+        raise click.ClickException(f"could not write the copy to {path} ({error}); nothing was left there") from None
     finally:
         target.close()
+    if damage:
+        raise click.ClickException(
+            f"{damage}. The copy at {path} ({count} message(s) readable) is damaged as well: it is not a good backup"
+        )
     click.echo(f"Copied {count} message(s) to {path}.")
 
+
+def remove_partial(path: str) -> None:
+    for leftover in (path, path + "-journal", path + "-wal", path + "-shm"):
+        try:
+            os.unlink(leftover)
+        except FileNotFoundError:
+            pass

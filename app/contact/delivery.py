@@ -20,12 +20,15 @@ How a notification travels (the README's "Getting messages" says it for the owne
 A slow or silent mail server holds only this thread, never a worker's request.
 """
 
+import functools
 import hashlib
 import hmac
 import logging
 import os
 import re
 import socket
+import sqlite3
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,9 +36,10 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import apprise
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 
-from ..config import ConfigError
+from ..config import ROOT, ConfigError
 from . import storage
 from .forms import escape_invisible
 
@@ -56,12 +60,18 @@ URL_SEPARATOR = re.compile(r"\s+|,\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # What chat services and Markdown would turn into something other than text:
 # @everyone/@here/@channel mentions, Slack's <!channel> and <@U123>, HTML tags,
-# and Markdown links and images ([text](url), ![alt](url)). A zero-width space
-# breaks each one and leaves what the owner reads unchanged.
-MENTION = re.compile(r"(?<![\w.+-])@(?=\w)")
+# Markdown links and images, inline ([text](url), ![alt](url)) and by reference
+# ([text][1], ![alt][1], and the definition [1]: url), and RFC 2047 encoded words
+# (=?utf-8?q?...?=) a mail client would decode in a header. A zero-width space
+# breaks each one and leaves what the owner reads unchanged. Fullwidth and small
+# commercial at (＠, ﹫) mention too in some chat services.
+MENTION = re.compile(r"(?<![\w.+-])[@\uff20\ufe6b](?=\w)")
 ANGLE = re.compile(r"<(?=\S)")
-LINK = re.compile(r"\](?=\()")
+LINK = re.compile(r"\](?=[(\[:])")
+ENCODED_WORD_START = re.compile(r"=(?=\?[^?\s]+\?[bBqQ]\?)")
 ZERO_WIDTH_SPACE = "\u200b"
+# Mail clients leave out what follows this line ("-- ", with its space) when quoting a reply.
+SIGNATURE_LINE = "-- "
 
 
 @dataclass(frozen=True)
@@ -72,10 +82,15 @@ class Target:
     scheme: str
     position: int
 
-    def key(self, secret: str) -> str:
+    def key(self, salt: str) -> str:
         """Names the URL in delivered_to without storing it: a retry skips a URL that
-        already has it. Keyed with SECRET_KEY, so a copy of the database cannot be
-        used to guess a URL's secret part (an ntfy topic is short)."""
+        already has it. Salted with the database's own random salt, so the record
+        outlives a SECRET_KEY rotation, and stretched (PBKDF2), so a copy of the
+        database is no quick way to guess a URL's secret part (an ntfy topic is short)."""
+        return url_key(self.url, salt)
+
+    def legacy_key(self, secret: str) -> str:
+        """The name records written before the salt (schema version 3) gave this URL."""
         return hmac.new(secret.encode(), self.url.encode(), hashlib.sha256).hexdigest()[:16]
 
     @property
@@ -88,6 +103,11 @@ class Target:
             return self.url
         separator = "&" if "?" in self.url else "?"
         return f"{self.url}{separator}reply={quote(address, safe='')}"
+
+
+@functools.lru_cache(maxsize=64)
+def url_key(url: str, salt: str) -> str:
+    return hashlib.pbkdf2_hmac("sha256", url.encode(), bytes.fromhex(salt), 100_000).hex()[:16]
 
 
 def parse_targets(value: str | None) -> list[Target]:
@@ -139,33 +159,66 @@ def as_plain_text(text: str, one_line: bool = False) -> str:
     """The sender's words as text and nothing else: no control character, no
     header break, no mention, tag or link markup."""
     text = escape_invisible(text, keep="" if one_line else "\n\t")
-    text = MENTION.sub("@" + ZERO_WIDTH_SPACE, text)
+    text = MENTION.sub(lambda m: m.group() + ZERO_WIDTH_SPACE, text)
     text = ANGLE.sub("<" + ZERO_WIDTH_SPACE, text)
+    text = ENCODED_WORD_START.sub("=" + ZERO_WIDTH_SPACE, text)
     return LINK.sub("]" + ZERO_WIDTH_SPACE, text)
 
 
-def compose(message: dict) -> tuple[str, str]:
-    """The title and plain-text body of the notification for one stored message."""
+def reply_address(address: str) -> str | None:
+    """The sender's address as every mail server takes it (the domain in IDNA, xn--...),
+    or None when it cannot be written so (letters such as ë before the @ need SMTPUTF8)."""
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return checked.ascii_email
+
+
+def site_name(app: Flask | None) -> str:
+    host = urlsplit(app.config.get("SITE_URL") or "").hostname if app else None
+    return host or "your site"
+
+
+def compose(message: dict, app: Flask | None = None, earlier_failures: int = 0) -> tuple[str, str]:
+    """The title and plain-text body of the notification for one stored message.
+
+    The title reads well after "Re: " (the sender's name and the site), and what is for
+    the owner alone (the server command, delivery trouble) comes below the signature
+    line, which mail clients leave out of a reply.
+    """
     name = as_plain_text(message["name"], one_line=True)
     company = as_plain_text(message["company"], one_line=True)
-    title = f"New message from {name}" + (f" ({company})" if company else "")
+    title = name + (f" ({company})" if company else "") + f" · message on {site_name(app)}"
     if message["status"] == "suspect":
-        title = "Possible spam: " + title
+        title += " (possible spam)"
     reference = message["reference"]
-    body = "\n".join([
+    address = escape_invisible(message["email"])  # as the sender wrote it: never altered
+    reply = reply_address(message["email"])
+    if reply is None:
+        reply_line = ("Reply to:  none possible: mail servers may refuse the letters before the @ "
+                      "(a reply needs a mail service with SMTPUTF8)")
+    else:
+        reply_line = f"Reply to:  {reply}"
+    lines = [
         as_plain_text(message["message"]),
         "",
-        "--",
-        f"From:      {name} <{as_plain_text(message['email'], one_line=True)}>",
+        f"From:      {name} <{address}>",
+        reply_line,
         f"Company:   {company or '(not given)'}",
         f"Received:  {message['created_at']} (UTC)",
         f"Reference: {reference}",
-        "",
+        SIGNATURE_LINE,
         f"On the server: flask messages show {reference}",
-    ])
+    ]
     if message["status"] == "suspect":
-        body += "\n\nIt was sent faster than a person usually types, so it may be spam."
-    return title, body
+        lines.append("It was sent faster than a person usually types, so it may be spam.")
+    if earlier_failures:
+        lines.append(
+            f"{earlier_failures} earlier notification{'s' if earlier_failures != 1 else ''} failed "
+            "and may not have reached you: run flask messages notifications"
+        )
+    return title, "\n".join(lines)
 
 
 def send(target: Target, title: str, body: str, reply_to: str | None, targets: list[Target]) -> str | None:
@@ -223,23 +276,52 @@ def renew(db, notification: dict, worker: str, lease_seconds: float) -> bool:
     ).rowcount == 1
 
 
+def record_channel(db, notification_id: int, target: Target, error: str | None) -> None:
+    """When this channel had the notification, or why it has not (yet)."""
+    now = storage.now_utc()
+    db.execute(
+        "INSERT INTO deliveries (notification_id, channel, sent_at, last_error, tried_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (notification_id, channel) DO UPDATE SET sent_at = coalesce(deliveries.sent_at, excluded.sent_at),"
+        " last_error = excluded.last_error, tried_at = excluded.tried_at",
+        [notification_id, target.label, now if error is None else None, error, now],
+    )
+
+
+FAILING = "(status = 'failed' OR (status = 'pending' AND last_error IS NOT NULL))"
+
+
+def failing(db, besides: int | None = None) -> int:
+    """How many notifications have failed at least their last attempt (failed for good, or to be retried)."""
+    return db.execute(f"SELECT count(*) FROM notifications WHERE {FAILING} AND id IS NOT ?", [besides]).fetchone()[0]
+
+
 def deliver(db, notification: dict, targets: list[Target], app: Flask, worker: str) -> str:
     """Send one claimed notification through every URL that has not had it; record the outcome."""
     message = next(db["messages"].rows_where("id = ?", [notification["message_id"]]), None)
     if message is None:
         return "gone"  # deleted meanwhile (its row went with it)
-    title, body = compose(message)
+    if message["status"] == "spam":  # marked spam while it waited its turn
+        db.execute(
+            "UPDATE notifications SET status = 'cancelled', lease_until = NULL, last_error = ?"
+            " WHERE id = ? AND leased_by = ? AND attempts = ?",
+            ["marked spam before it was sent", notification["id"], worker, notification["attempts"]],
+        )
+        return "cancelled"
+    title, body = compose(message, app, failing(db, besides=notification["id"]))
+    reply = reply_address(message["email"])
+    salt = storage.server_info(db)["url_key_salt"]
     done = notification["delivered_to"].split()
     errors = []
     for target in targets:
-        key = target.key(app.config["SECRET_KEY"])
-        if key in done:
+        key = target.key(salt)
+        if key in done or target.legacy_key(app.config["SECRET_KEY"]) in done:
             continue
         # A send that outlived the lease (a slow mail server, not a crash) stops here:
         # the worker that took the row over sends the rest and records the outcome.
         if not renew(db, notification, worker, app.config["NOTIFY_LEASE_SECONDS"]):
             return "lost"
-        error = send(target, title, body, message["email"], targets)
+        error = send(target, title, body, reply, targets)
+        record_channel(db, notification["id"], target, error)
         if error is None:
             done.append(key)
             # Recorded at once, added to what is there (another worker may have added
@@ -315,6 +397,7 @@ class DeliveryLoop(threading.Thread):
                     db.execute("PRAGMA synchronous = NORMAL")
                 self.wakeup.clear()  # before delivering: a wake-up that comes meanwhile is kept
                 deliver_due(self.app, db)
+                storage.finish_erasure(db)
             except Exception:
                 log.exception("notification delivery stopped for a moment; it goes on at the next poll")
                 if db is not None:
@@ -334,8 +417,9 @@ _starting = threading.Lock()
 
 
 def ensure_running(app: Flask) -> None:
-    """Start this process's delivery loop (again, in a forked worker) when notifications are on."""
-    if not enabled(app) or not app.config["NOTIFY_IN_BACKGROUND"]:
+    """Start this process's delivery loop (again, in a forked worker). It runs with
+    notifications off too: it also finishes erasures a reader held up (storage.finish_erasure)."""
+    if not app.config["NOTIFY_IN_BACKGROUND"]:
         return
     loop = app.extensions.get("delivery_loop")
     if loop is not None and loop.pid == os.getpid() and loop.is_alive():
@@ -366,6 +450,74 @@ def describe(app: Flask) -> str:
     return f"Notifications are on: {len(targets)} URL(s): " + ", ".join(t.label for t in targets) + "."
 
 
+def channels(app: Flask) -> str:
+    """The channels by position and scheme, never a URL: what the server records it runs with."""
+    return ", ".join(t.label for t in app.extensions.get("notify_targets") or [])
+
+
+@functools.cache
+def version() -> str:
+    """APP_VERSION if the deployment sets it, else the checkout's commit, else "unknown"."""
+    if os.environ.get("APP_VERSION"):
+        return os.environ["APP_VERSION"]
+    try:
+        found = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return found.stdout.strip() if found.returncode == 0 and found.stdout.strip() else "unknown"
+
+
+def trouble(db) -> dict:
+    """Notifications whose last attempt failed: still retried ("failing"), or given up ("failed")."""
+    failing_count, next_try = db.execute(
+        "SELECT count(*), min(due_at) FROM notifications WHERE status = 'pending' AND last_error IS NOT NULL"
+    ).fetchone()
+    failed = db.execute("SELECT count(*) FROM notifications WHERE status = 'failed'").fetchone()[0]
+    return {"failing": failing_count, "failed": failed, "next_try": storage.iso_utc(next_try) if next_try else None}
+
+
+def trouble_summary(db) -> str:
+    """One line for the owner, or "" when every notification went (or waits its first try)."""
+    found = trouble(db)
+    said = []
+    if found["failing"]:
+        said.append(
+            f"{found['failing']} notification{'s' if found['failing'] != 1 else ''} failing, retried at "
+            f"{found['next_try'][11:16]} UTC: run flask messages notifications"
+        )
+    if found["failed"]:
+        said.append(
+            f"{found['failed']} notification{'s' if found['failed'] != 1 else ''} failed for good: "
+            "run flask messages notifications, then flask messages notify --retry"
+        )
+    return "; ".join(said)
+
+
+def announce(app: Flask) -> None:
+    """At a server's start: record what it runs with, for the owner's CLI, and log failing notifications."""
+    db = storage.connect(storage.database_path(app))
+    try:
+        record(app, db)
+    except sqlite3.Error:
+        # The site serves without this record; the owner's CLI then says the server has not recorded it.
+        log.warning("could not record the server's settings for flask messages", exc_info=True)
+    finally:
+        db.conn.close()
+
+
+def record(app: Flask, db) -> None:
+    storage.record_server_info(db, {
+        "channels": channels(app),
+        "started_at": storage.now_utc(),
+        "version": version(),
+        "database": str(storage.database_path(app)),
+    })
+    if summary := trouble_summary(db):
+        log.warning("%s", summary)
+
+
 def init_app(app: Flask) -> None:
     # The NOTIFY_* settings come from app/config.py; tests turn the background loop off.
     app.config.setdefault("NOTIFY_IN_BACKGROUND", True)
@@ -380,4 +532,5 @@ def init_app(app: Flask) -> None:
     app.before_request(lambda: ensure_running(app))
     if click.get_current_context(silent=True) is None:  # a server, not `flask messages ...`
         log.info(describe(app))
+        announce(app)
         ensure_running(app)

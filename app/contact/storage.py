@@ -23,10 +23,10 @@ from flask import Flask, current_app, g
 from sqlite_utils import Database
 
 BUSY_TIMEOUT_SECONDS = 5.0
-STATUSES = ("new", "read", "suspect", "spam")
+STATUSES = ("new", "read", "replied", "archived", "suspect", "spam")
 # The statuses the owner is told of when a message arrives.
 NOTIFIED = ("new", "suspect")
-COLUMNS = ("id", "created_at", "name", "email", "company", "message", "status")
+COLUMNS = ("id", "reference", "created_at", "name", "email", "company", "message", "status")
 
 
 class DatabaseMissing(Exception):
@@ -100,8 +100,30 @@ def _v3(db: Database) -> None:
     db.execute("CREATE INDEX notifications_due ON notifications (status, due_at)")
 
 
+def _v4(db: Database) -> None:
+    # What the server runs with (its notification channels by scheme and position, start
+    # time, version), so the owner's CLI can speak for it; and a random salt that names
+    # each notification URL in delivered_to, so the records outlive a SECRET_KEY rotation.
+    db.execute("CREATE TABLE server_info (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    db.execute(
+        "INSERT INTO server_info (key, value, updated_at) VALUES ('url_key_salt', ?, ?)",
+        [os.urandom(16).hex(), now_utc()],
+    )
+    # Each channel's outcome for each notification, so `show` can say when each was told, or why not.
+    db.execute(
+        """CREATE TABLE deliveries (
+            notification_id INTEGER NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+            channel TEXT NOT NULL,
+            sent_at TEXT,
+            last_error TEXT,
+            tried_at TEXT NOT NULL,
+            PRIMARY KEY (notification_id, channel)
+        )"""
+    )
+
+
 def _v5(db: Database) -> None:
-    # Issue 15 takes version 4 (merged from its branch); this is the one after it.
+    # Issue 15's version 4 comes first; this is the one after it.
     # The fair rate limit counts per sender (address and browser) as well as per
     # address, so people sharing one address (an office, a carrier's NAT) do not
     # use up each other's allowance. Idempotent, as the two were numbered apart.
@@ -110,7 +132,7 @@ def _v5(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS messages_sender_created ON messages (sender_hash, created_at)")
 
 
-MIGRATIONS = (_v1, _v2, _v3, _v5)
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5)
 
 
 def migrate(db: Database) -> int:
@@ -188,8 +210,41 @@ def open_existing(app: Flask) -> Database:
             "DATABASE_PATH here must be the same as the server's"
         )
     db = connect(path)
+    try:
+        has_messages = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone()
+    except BaseException:
+        db.conn.close()
+        raise
+    if not has_messages:
+        db.conn.close()
+        raise DatabaseMissing(
+            f"{path} holds no messages table: it is not the server's database, or the server has never "
+            "started with it; DATABASE_PATH here must be the same as the server's"
+        )
     migrate(db)
     return db
+
+
+# --- what the server runs with --------------------------------------------------------
+
+def record_server_info(db: Database, values: dict[str, str]) -> None:
+    now = now_utc()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for key, value in values.items():
+            db.execute(
+                "INSERT INTO server_info (key, value, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [key, value, now],
+            )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def server_info(db: Database) -> dict[str, str]:
+    return dict(db.execute("SELECT key, value FROM server_info"))
 
 
 def close_db(exception=None) -> None:
@@ -323,3 +378,69 @@ def store_message(
             db.execute("ROLLBACK")
         raise
     return Stored(cursor.lastrowid, reference)
+
+
+def queue_notification(db: Database, message_id: int) -> bool:
+    """Queue the message's notification, due now: a new one, or one cancelled when it was
+    marked spam. False when it already has one waiting or sent."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return db.execute(
+        "INSERT INTO notifications (message_id, created_at, queued_at, due_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (message_id) DO UPDATE SET status = 'pending', attempts = 0, queued_at = excluded.queued_at,"
+        " due_at = excluded.due_at, lease_until = NULL, last_error = NULL WHERE notifications.status = 'cancelled'",
+        [message_id, now.isoformat(timespec="seconds"), now.timestamp(), now.timestamp()],
+    ).rowcount == 1
+
+
+# --- erasing -----------------------------------------------------------------------
+
+# How long an erasure's checkpoint may hold the write lock waiting for readers: a
+# visitor's POST waits at most this long behind it, never the 5 s busy timeout.
+ERASE_WAIT_MS = 50
+
+
+def checkpoint_all(db: Database) -> bool:
+    """Copy every WAL frame into the database file and empty the WAL, if no reader
+    holds an older snapshot; True when done. Waits at most ERASE_WAIT_MS for one."""
+    db.execute(f"PRAGMA busy_timeout = {ERASE_WAIT_MS}")
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    return busy == 0
+
+
+def erase_where(db: Database, where: str, args: list) -> tuple[int, bool]:
+    """Delete messages for good: how many, and whether their text is already gone from
+    every file. secure_delete (set on every connection) overwrites the rows; the
+    checkpoint carries the overwritten pages into the database file and empties the WAL.
+    When a reader's snapshot stops it, the text stays in the database file and its WAL
+    until that reader ends, and an erasure pending mark makes the server's delivery loop
+    (storage.finish_erasure, every few seconds) or the next CLI command finish it."""
+    db.execute("BEGIN IMMEDIATE")  # a short write: the DELETE alone, never the wait for readers
+    try:
+        count = db.execute(f"DELETE FROM messages WHERE {where}", args).rowcount
+        if count:
+            db.execute(
+                "INSERT INTO server_info (key, value, updated_at) VALUES ('erasure_pending', ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [now_utc(), now_utc()],
+            )
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return count, finish_erasure(db)
+
+
+def finish_erasure(db: Database) -> bool:
+    """Finish an erasure a reader held up; True when none is pending any more."""
+    if not db.execute("SELECT 1 FROM server_info WHERE key = 'erasure_pending'").fetchone():
+        return True
+    if not checkpoint_all(db):
+        return False
+    db.execute("DELETE FROM server_info WHERE key = 'erasure_pending'")
+    # That DELETE went to the WAL: empty it again, so the WAL holds nothing at all.
+    checkpoint_all(db)
+    return True
