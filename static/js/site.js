@@ -64,7 +64,8 @@
   addEventListener("pagehide", rememberStudies);
   addEventListener("scrollend", rememberStudies);
   const restoreStudies = () => {
-    const { openStudies = [], scrollY } = history.state || {};
+    if (!restoring) return;  // nothing was open: the browser's own scrolling (and #anchors) rule
+    const { openStudies, scrollY } = history.state;
     const toggles = openStudies.map((id) => document.getElementById(id))
       .filter((toggle) => toggle?.getAttribute("aria-expanded") === "false");
     const done = () => {
