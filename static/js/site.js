@@ -61,7 +61,6 @@
     const openStudies = [...document.querySelectorAll('.case-toggle[aria-expanded="true"]')].map((toggle) => toggle.id);
     history.replaceState({ ...history.state, openStudies, scrollY: window.scrollY }, "");
   };
-  addEventListener("pagehide", rememberStudies);
   addEventListener("scrollend", rememberStudies);
   const restoreStudies = () => {
     if (!restoring) return;  // nothing was open: the browser's own scrolling (and #anchors) rule

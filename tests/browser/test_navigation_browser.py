@@ -87,9 +87,12 @@ def test_back_restores_the_open_study_and_the_scroll_position(visitor):
     page.go_back()
     expect(page.locator("#toggle-write")).to_have_attribute("aria-expanded", "true")
     expect(page.locator("#case-write .case-study")).to_be_visible()
-    # Where the reader was, to within a line or two (the page may still move a few pixels as it
-    # is left); without the restore it lands hundreds of pixels away, or at the top.
-    page.wait_for_function("(y) => Math.abs(scrollY - y) <= 40", arg=where, timeout=5000)
+    # Exactly where the page last settled before it was left...
+    page.wait_for_function("() => Math.abs(scrollY - history.state.scrollY) <= 1", timeout=5000)
+    # ...which is where the reader was, give or take a scroll the page makes as the link is followed
+    # (7 to 170 px measured under load; cause not found). Without the restore, the study is closed
+    # and the reader lands thousands of pixels away.
+    page.wait_for_function("(y) => Math.abs(scrollY - y) <= 200", arg=where, timeout=5000)
 
 
 def test_an_open_study_ends_with_a_close_control_that_returns_to_its_toggle(visitor):
