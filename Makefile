@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine:
-#   make run    serve the site at http://127.0.0.1:5000 (development)
+#   make run    serve the site at http://127.0.0.1:5000 (development; PORT=... for another port)
 #   make test   the whole suite, browser tests included
 # And for a deployment:
 #   make serve          the production stack, nginx in front of granian, on 127.0.0.1:8000; HOST, PORT, WORKERS override
@@ -16,12 +16,13 @@ VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
 LIGHTHOUSE := node_modules/.bin/lighthouse
 
-.PHONY: run serve serve-granian nginx pebble testssl systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
+.PHONY: run serve serve-granian nginx pebble testssl poppler systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
 
 # The development server: werkzeug's reloader restarts it when Python code changes; the app itself
 # follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
+# PORT=5001 make run (or make run PORT=5001) when 5000 is taken (macOS's AirPlay receiver uses it).
 run: $(RUNTIME)
-	$(BIN)/flask run --debug
+	$(BIN)/flask run --debug --port "$${PORT:-$${FLASK_RUN_PORT:-5000}}"
 
 # exec: the recipe's shell becomes the server, so a SIGTERM sent to it reaches the server.
 serve: $(RUNTIME) nginx
@@ -30,7 +31,7 @@ serve: $(RUNTIME) nginx
 serve-granian: $(RUNTIME)
 	APP_ENV=production exec $(BIN)/python server.py
 
-test: $(DEV) $(VNU) $(AXE) browser java nginx pebble testssl systemd-analyze
+test: $(DEV) $(VNU) $(AXE) browser java nginx pebble testssl systemd-analyze poppler
 	$(BIN)/python -m pytest
 
 bench: $(DEV) bench-tools browser $(LIGHTHOUSE)
@@ -64,6 +65,12 @@ browser:
 	@if [ -n "$$CHROMIUM_PATH" ] || command -v chromium >/dev/null; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: install Debian's 'chromium' package, or set CHROMIUM_PATH to a Chromium executable." >&2; exit 1; fi
+
+# Poppler's pdftotext reads back the printed home page in its browser test.
+poppler:
+	@if command -v pdftotext >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	else echo "pdftotext is missing: install Debian's 'poppler-utils' package." >&2; exit 1; fi
 
 # Debian's nginx: in front of the app in make serve, and in the stack's tests.
 # (nginx-light has every module the template uses: gzip_static, limit_conn, proxy_cache.)

@@ -21,21 +21,37 @@ stops start-up (app/content/__init__.py) and files are read once.
 
 import logging
 import os
+import re
 import threading
 import time
 from html import escape
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from flask import Flask
 from flask.logging import default_handler
 
 from .assets import Assets
+from .contact import delivery
 from .config import ROOT
 from .content import ContentError, load_content, use_content
 from .requestlog import log_request, request_id
 from .social import use_pictures
 
 log = logging.getLogger("app.development")
+
+# The long poll through which an open page hears of an edit (static/js/dev-reload.js):
+# served by FollowEdits, so it exists only where edits are followed, never in production.
+CHANGES_PATH = "/__dev/changes"
+POLL_SECONDS = 25.0
+POLL_INTERVAL = 0.2
+# Werkzeug's own access line ("127.0.0.1 - - [date] "GET / HTTP/1.1" 200 -"): app/requestlog.py
+# already writes one line per request, with its time and id.
+WERKZEUG_ACCESS_LINE = re.compile(r'^\S+ - - \[[^]]*\] "')
+
+
+def drop_werkzeug_access_lines(record: logging.LogRecord) -> bool:
+    return not WERKZEUG_ACCESS_LINE.match(record.getMessage())
 
 
 def snapshot(folders: list[Path]) -> frozenset:
@@ -87,15 +103,36 @@ class FollowEdits:
         self.following = app.debug and app.config["APP_ENV"] != "production"
         self.folders = [Path(app.config["CONTENT_DIR"]), Path(app.template_folder), ROOT / "static"]
         self.seen = snapshot(self.folders) if self.following else frozenset()
+        self.version = 0  # edits seen so far: what an open page's long poll compares
         self.lock = threading.Lock()
 
+    def follow(self) -> None:
+        with self.lock:
+            now = snapshot(self.folders)
+            if now != self.seen:
+                self.reload()  # an unexpected error leaves seen as it was: the next request tries again
+                self.seen = now
+                self.version += 1
+
+    def changes(self, environ, start_response):
+        """GET /__dev/changes?since=N: answers the edit count at once when it is not N,
+        else when an edit arrives or after POLL_SECONDS (a long poll; dev-reload.js asks again)."""
+        since = parse_qs(environ.get("QUERY_STRING", "")).get("since", [""])[0]
+        deadline = time.monotonic() + POLL_SECONDS
+        self.follow()
+        while since == str(self.version) and time.monotonic() < deadline:
+            time.sleep(POLL_INTERVAL)
+            self.follow()
+        body = str(self.version).encode()
+        start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
+                                  ("Cache-Control", "no-store")])
+        return [body]
+
     def __call__(self, environ, start_response):
+        if self.following and environ.get("PATH_INFO") == CHANGES_PATH:
+            return self.changes(environ, start_response)
         if self.following:
-            with self.lock:
-                now = snapshot(self.folders)
-                if now != self.seen:
-                    self.reload()  # an unexpected error leaves seen as it was: the next request tries again
-                    self.seen = now
+            self.follow()
         errors = self.app.extensions["content_errors"]
         if not errors:
             return self.wsgi_app(environ, start_response)
@@ -136,4 +173,10 @@ def init_app(app: Flask) -> None:
     if app.debug and default_handler not in logging.getLogger("app").handlers:
         # `flask run` configures no logging: without this, the request log (app/requestlog.py) is silent.
         logging.getLogger("app").addHandler(default_handler)
-    app.wsgi_app = FollowEdits(app, app.wsgi_app)
+    follower = FollowEdits(app, app.wsgi_app)
+    app.wsgi_app = follower
+    if follower.following:
+        logging.getLogger("werkzeug").addFilter(drop_werkzeug_access_lines)
+        app.jinja_env.globals["dev_reload"] = True  # base.html adds static/js/dev-reload.js
+        log.info("Following edits under %s: open pages reload by themselves. %s",
+                 ", ".join(str(folder) for folder in follower.folders), delivery.describe(app))

@@ -464,7 +464,7 @@ def test_schema_is_created_at_start_up_in_wal_mode_with_a_version(app):
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(storage.MIGRATIONS)
         assert set(db["messages"].columns_dict) == {
             "id", "created_at", "name", "email", "company", "message", "status", "submission_key", "ip_hash", "user_agent",
-            "reference",
+            "reference", "sender_hash",
         }
     finally:
         db.conn.close()
@@ -563,6 +563,106 @@ def test_upgrading_a_database_with_messages_gives_each_its_reference(tmp_path):
     assert row["reference"] == storage.reference_for("k" * 22)
     assert db["notifications"].count == 0  # old messages are not announced again
     db.conn.close()
+
+
+# --- a fair rate limit: per browser, with a larger allowance per address ---------------
+
+OFFICE = {"REMOTE_ADDR": "192.0.2.50"}  # one address shared by many people (NAT)
+
+
+def send_from(client, environ=OFFICE, **fields):
+    data = {**hidden_fields(client.get("/contact", environ_base=environ)), "website": "", **VALID, **fields}
+    return client.post("/contact", data=data, environ_base=environ)
+
+
+def test_people_sharing_an_address_do_not_use_up_each_others_limit(limited_app):
+    # The limit is 2 per hour: six people behind one address, each writing once, all get through.
+    for person in range(6):
+        assert send_from(limited_app.test_client(), message=f"Hello from person {person}.").status_code == 303
+    assert len(rows(limited_app)) == 6
+
+
+def test_one_sender_flooding_is_stopped_at_their_own_limit(limited_app):
+    flooder = limited_app.test_client()
+    statuses = [send_from(flooder).status_code for _ in range(4)]
+    assert statuses == [303, 303, 429, 429]
+    # ...while a colleague behind the same address still gets through.
+    assert send_from(limited_app.test_client()).status_code == 303
+
+
+def test_a_sender_who_drops_the_cookie_each_time_meets_the_address_allowance(limited_app):
+    # A fresh browser for every message: the address as a whole is capped at 4 x 2.
+    statuses = [send_from(limited_app.test_client()).status_code for _ in range(storage.ADDRESS_ALLOWANCE * 2 + 2)]
+    assert statuses.count(303) == storage.ADDRESS_ALLOWANCE * 2
+    assert statuses[-2:] == [429, 429]
+
+
+def test_a_limited_message_is_neutral_and_offers_another_way(limited_app):
+    for _ in range(storage.ADDRESS_ALLOWANCE * 2):
+        send_from(limited_app.test_client())
+    first_timer = limited_app.test_client()
+    response = send_from(first_timer, message="My very first message, please keep me.")
+    assert response.status_code == 429
+    alert = soup(response).select_one('[role="alert"]')
+    words = " ".join(alert.get_text().split())
+    assert "You have sent" not in words and "you sent" not in words.lower()  # never blames this sender
+    assert "at most 8 messages an hour from one network address" in words
+    site = limited_app.extensions["content"].site
+    expected = [link.href for link in site.links if link.kind in ("email", "linkedin")]
+    assert [a["href"] for a in alert.select("a")] == expected
+    assert soup(response).select_one("#message").get_text() == "My very first message, please keep me."
+
+
+def test_without_the_owners_links_the_limited_message_offers_none(tmp_path, content_dir):
+    site = content_dir / "site.toml"
+    site.write_text(re.sub(r"(?m)^(email|linkedin|github) = .*$", "", site.read_text()))
+    app = create_app(app_settings(tmp_path, CONTACT_RATE_LIMIT=(1, 3600), CONTENT_DIR=str(content_dir)))
+    client = app.test_client()
+    send_from(client)
+    response = send_from(client)
+    assert response.status_code == 429
+    assert soup(response).select('[role="alert"] a') == []
+
+
+# --- the signed form time: bound to its key, used once, expiring ---------------------
+
+def test_one_fetched_form_cannot_be_replayed_under_new_keys(timed_app, monkeypatch):
+    client = timed_app.test_client()
+    fields = form_fields(client)
+    later = int(time.time()) + 4
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    for n in range(5):
+        key = f"replayed-key-number-{n}-xxxxxxxx"
+        client.post("/contact", data={**fields, **VALID, "submission_key": key})
+    # The signed time belongs to the key it was given with; under any other it is forged.
+    assert [r["status"] for r in rows(timed_app)] == ["spam"] * 5
+
+
+def test_the_same_form_posted_again_stores_nothing_new(timed_app, monkeypatch):
+    client = timed_app.test_client()
+    fields = form_fields(client)
+    later = int(time.time()) + 4
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    for _ in range(5):
+        client.post("/contact", data={**fields, **VALID})
+    assert [r["status"] for r in rows(timed_app)] == ["new"]
+
+
+def test_an_expired_form_time_is_a_400_with_a_fresh_one(tmp_path, monkeypatch):
+    app = create_app(app_settings(tmp_path, CONTACT_MIN_SECONDS=3, WTF_CSRF_ENABLED=False))
+    client = app.test_client()
+    fields = form_fields(client)
+    eight_days_later = int(time.time()) + 8 * 24 * 3600
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: eight_days_later)
+    response = client.post("/contact", data={**fields, **VALID})
+    assert response.status_code == 400
+    assert "expired" in soup(response).select_one('[role="alert"]').get_text()
+    assert soup(response).select_one('[role="alert"] button[type="submit"]')  # the way on is in the alert
+    again = hidden_fields(response)
+    assert again["rendered_at"] != fields["rendered_at"]
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: eight_days_later + 4)
+    assert client.post("/contact", data={**again, **VALID}).status_code == 303
+    assert [r["status"] for r in rows(app)] == ["new"]
 
 
 # --- what a visitor could smuggle past the eye (issue 15) --------------------------------

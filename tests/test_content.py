@@ -326,3 +326,70 @@ def test_project_links_must_be_https(content_dir, links, expected):
     with pytest.raises(ContentError) as error:
         load_content(content_dir)
     assert error.value.errors == [f"{content_dir}/projects/write.toml: {expected}"]
+
+
+# --- editing without surprises ---------------------------------------------------------
+
+def copy_project(content_dir, source: str, name: str, **changes) -> "os.PathLike":
+    """A new project file started as a copy of another, written after it (so newer)."""
+    text = (content_dir / "projects" / source).read_text()
+    for key, value in changes.items():
+        text = re.sub(rf"^{key} = .*$", f"{key} = {json.dumps(value)}", text, count=1, flags=re.M)
+    path = content_dir / "projects" / name
+    path.write_text(text)
+    older = (content_dir / "projects" / source).stat().st_mtime
+    os.utime(path, (older + 60, older + 60))
+    return path
+
+
+def test_a_copied_projects_duplicate_order_is_blamed_on_the_copy(content_dir):
+    # "aaa-" sorts before "write": blame goes by age, not by name.
+    copy = copy_project(content_dir, "write.toml", "aaa-tiny-db.toml", slug="aaa-tiny-db")
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert error.value.errors == [
+        f"{copy}: order: 4 is also used by {content_dir}/projects/write.toml, an older file; give this one its own order"
+    ]
+
+
+def test_a_copied_projects_duplicate_slug_is_blamed_on_the_copy(content_dir):
+    copy = copy_project(content_dir, "write.toml", "tiny-db.toml", order=6)
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert f"{copy}: slug: 'write' is also used by {content_dir}/projects/write.toml, an older file; " \
+           "give this one its own slug" in error.value.errors
+    assert not any(line.startswith(f"{content_dir}/projects/write.toml") for line in error.value.errors)
+
+
+def test_a_slug_that_differs_from_its_file_name_says_which_wins(content_dir):
+    break_field(content_dir / "projects/write.toml", r"^slug = .*$", 'slug = "write-editor"')
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert error.value.errors == [
+        f'{content_dir}/projects/write.toml: slug: "write-editor" differs from the file name "write.toml"; the slug '
+        'wins (the page is /work/write-editor), so rename the file to write-editor.toml or set slug = "write"'
+    ]
+
+
+@pytest.mark.parametrize("key, label", [("dsa_problems", "DSA Problems"), ("major_systems", "Major Systems")])
+def test_a_figure_of_zero_is_a_content_error(content_dir, key, label):
+    # The example in site.toml, uncommented as it stands.
+    break_field(content_dir / "site.toml", rf"^# {key} = 0$", f"{key} = 0")
+    with pytest.raises(ContentError) as error:
+        load_content(content_dir)
+    assert error.value.errors == [
+        f'{content_dir}/site.toml: numbers.{key}: 0 would read "0+ {label}": write the real figure, '
+        "or leave the line commented out to leave the figure out"
+    ]
+
+
+def test_card_numbers_follow_the_list_not_the_raw_order(tmp_path, content_dir):
+    for n, name in enumerate(["l1-market-data-engine", "crypto-exchange", "webrtc-video-platform", "write", "sun-ray-casting"]):
+        break_field(content_dir / "projects" / f"{name}.toml", r"^order = .*$", f"order = {n * 4 + 2}")  # 2, 6, 10, 14, 18
+    content = load_content(content_dir)
+    assert [p.number for p in content.projects] == ["01", "02", "03", "04", "05"]
+    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    page = BeautifulSoup(client.get("/").text, "html.parser")
+    assert [p.text for p in page.select(".project-number")] == ["01", "02", "03", "04", "05"]
+    case = BeautifulSoup(client.get("/work/webrtc-video-platform").text, "html.parser")
+    assert case.select_one(".project-number").text == "03"

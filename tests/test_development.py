@@ -3,6 +3,7 @@
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -23,9 +24,10 @@ from tests.conftest import app_settings
 class DevServer:
     """`make run` in its own process group, its output collected as it comes."""
 
-    def __init__(self, env: dict):
+    def __init__(self, env: dict, extra: dict | None = None):
+        extra = extra or {}
         # No make jobserver or level from an outer `make test`: this is the owner's own `make run`.
-        env = {k: v for k, v in env.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "APP_ENV")}
+        env = {k: v for k, v in env.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "APP_ENV", "PORT")} | extra
         self.process = subprocess.Popen(
             ["make", "--no-print-directory", "run"], cwd=ROOT, env=env, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
@@ -69,8 +71,8 @@ class DevServer:
             self.process.wait()
 
 
-def make_run(tmp_path, content_dir) -> DevServer:
-    return DevServer({
+def make_run(tmp_path, content_dir, **extra) -> DevServer:
+    return DevServer(extra=extra, env={
         **os.environ,
         "CONTENT_DIR": str(content_dir),  # a copy: the test edits it, never the checkout
         "DATABASE_PATH": str(tmp_path / "messages.db"),
@@ -190,3 +192,57 @@ def test_an_unexpected_error_while_reloading_is_tried_again_on_the_next_request(
         client.get("/work/write")
     monkeypatch.undo()
     assert "Write, edited" in client.get("/work/write").text
+
+
+# --- the open page follows too; one line per request; the start-up tells -------------------
+
+
+def test_an_open_pages_long_poll_answers_at_an_edit(dev_server, content_dir):
+    assert dev_server.get("/__dev/changes?since=")[1] == "0"  # the first ask answers at once
+    answer = {}
+
+    def wait_for_an_edit():
+        started = time.monotonic()
+        answer["version"] = dev_server.get("/__dev/changes?since=0")[1]
+        answer["seconds"] = time.monotonic() - started
+
+    poll = threading.Thread(target=wait_for_an_edit)
+    poll.start()
+    time.sleep(1)
+    assert poll.is_alive()  # nothing changed: it waits
+    site = content_dir / "site.toml"
+    site.write_text(site.read_text().replace('tagline = "', 'tagline = "Edited. '))
+    poll.join(timeout=10)
+    assert answer["version"] == "1" and 1 <= answer["seconds"] < 3, answer
+
+
+def test_the_reload_script_and_its_endpoint_exist_only_in_development(tmp_path, content_dir):
+    development_app = create_app(app_settings(tmp_path, DEBUG=True, CONTENT_DIR=str(content_dir)))
+    page = BeautifulSoup(development_app.test_client().get("/").text, "html.parser")
+    assert page.select_one('script[src*="/js/dev-reload."]')
+    for settings in ({"DEBUG": False}, {"APP_ENV": "production", "SITE_URL": "https://example.com"}):
+        app = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir), **settings))
+        client = app.test_client()
+        assert not BeautifulSoup(client.get("/").text, "html.parser").select('script[src*="dev-reload"]')
+        assert client.get("/__dev/changes").status_code == 404
+
+
+def test_make_run_logs_one_line_per_request_and_says_notifications_are_off(dev_server):
+    assert dev_server.get("/work?tag=docker")[0] == 200
+    dev_server.wait_for(r"GET /work\?tag=docker 200")
+    time.sleep(0.5)
+    lines = [line for line in dev_server.lines if "/work?tag=docker" in line]
+    assert len(lines) == 1, lines  # ours, with time and id; not werkzeug's as well
+    assert re.search(r"Notifications are off: NOTIFY_URLS is not set", dev_server.output), dev_server.output
+
+
+def test_make_run_says_notifications_are_on_and_takes_a_port(tmp_path, content_dir):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = make_run(tmp_path, content_dir, PORT=str(port), NOTIFY_URLS="json://127.0.0.1:9/hook")
+    try:
+        assert server.url == f"http://127.0.0.1:{port}"
+        server.wait_for(r"Notifications are on: 1 URL")
+    finally:
+        server.stop()

@@ -133,7 +133,7 @@ def test_case_study_page_has_everything_and_its_neighbours(client):
     body = text(response)
     for words in ("NAT traversal", "Selective Forwarding Unit (SFU)", "Graceful degradation", "resilient reconnect logic", "STUN/TURN"):
         assert words in body
-    assert [h.get_text() for h in page.select("main h2")] == ["Problem", "Architecture", "Challenges", "Outcome", "Stack"]
+    assert [h.get_text() for h in page.select("main article h2")] == ["Problem", "Architecture", "Challenges", "Outcome", "Stack"]
     assert page.select_one('a[rel="prev"]')["href"] == "/work/crypto-exchange"
     assert page.select_one('a[rel="next"]')["href"] == "/work/write"
     assert page.select_one(".back a")["href"].startswith("/#project-webrtc")
@@ -265,3 +265,22 @@ def test_htmx_is_vendored_with_its_licence(client):
     assert "htmx-4.0.1" in script["src"]
     assert client.get(script["src"]).status_code == 200
     assert b"Zero-Clause BSD" in client.get("/static/vendor/htmx-4.0.1.LICENSE").data
+
+
+def test_a_case_study_page_ends_with_a_way_to_get_in_touch(client):
+    page = soup(client.get("/work/write"))
+    last = page.select("main > *")[-1]
+    assert last.h2.get_text() == "Interested in building something ambitious?"
+    assert last.select_one('a[href="/contact"]').get_text() == "Write a message"
+
+
+@pytest.mark.parametrize("path", ["/?tag=docker", "/work?tag=docker"])
+def test_back_to_the_work_keeps_the_filter(client, path):
+    card_link = soup(client.get(path)).select_one("#toggle-webrtc-video-platform")
+    assert card_link["href"] == card_link["hx-get"] == "/work/webrtc-video-platform?tag=docker"
+    case = soup(client.get(card_link["href"]))
+    assert case.select_one(".back a")["href"] == "/?tag=docker#project-webrtc-video-platform"
+    assert soup(client.get("/work/webrtc-video-platform")).select_one(".back a")["href"] == "/#project-webrtc-video-platform"
+    # The study expanded in place links its page with the filter too.
+    fragment = soup(client.get(card_link["hx-get"], headers={"HX-Request": "true"}))
+    assert fragment.select_one(".case-permalink a")["href"] == "/work/webrtc-video-platform?tag=docker"

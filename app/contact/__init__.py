@@ -6,28 +6,58 @@ GET /contact/thanks (where a browser without JavaScript lands after sending).
 
 import logging
 import re
+import secrets
 import sqlite3
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..errors import render_error
 from ..htmx import VARY, wants_fragment
 from . import delivery, storage
 from .cli import messages_cli
-from .forms import ContactForm, new_form, spam_verdict
+from .forms import ContactForm, FormTimeExpired, new_form, sign_form_time, spam_verdict
 
 bp = Blueprint("contact", __name__)
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)
 
 REFERENCE = re.compile(r"^[A-Z2-7]{8}$")
+EXPIRED = "This form had expired, so it was not sent. Your text is still here: please send it again."
 
 
 def client_ip_hash() -> str:
     # remote_addr is the socket's peer, or, with TRUSTED_PROXIES set, what
     # ProxyFix took from that many X-Forwarded-For hops.
     return storage.hash_ip(request.remote_addr or "unknown", current_app.config["SECRET_KEY"])
+
+
+def sender_hash() -> str:
+    """This address and this browser: the browser is a random id kept in its
+    session (the CSRF token needs the session cookie anyway), given with the form."""
+    browser = session.get("sender", "")
+    return storage.hash_ip(f"{request.remote_addr or 'unknown'} {browser}", current_app.config["SECRET_KEY"])
+
+
+def give_sender_id() -> None:
+    if "sender" not in session:
+        session["sender"] = secrets.token_urlsafe(12)
+
+
+def other_ways_to_write() -> list:
+    """The owner's e-mail and LinkedIn, when set: another way to write when the form cannot take a message."""
+    return [link for link in current_app.extensions["content"].site.links if link.kind in ("email", "linkedin")]
+
+
+def rate_limited_notice(limited: storage.RateLimited) -> str:
+    # Neutral: the visitor may share the address with others, and may be writing for the first time.
+    minutes = max(1, round(limited.retry_after / 60))
+    source = "one browser" if limited.scope == "sender" else "one network address, which may be shared by many people"
+    return (
+        f"The form takes at most {limited.allowed} messages an hour from {source}, and that many have "
+        f"just arrived. Please try again in about {minutes} minute{'s' if minutes != 1 else ''}; "
+        "your text is still here."
+    )
 
 
 def contact_response(template_fragment: str, status: int, **context):
@@ -48,12 +78,13 @@ def no_store(response):
     return response
 
 
-def form_again(form: ContactForm, status: int, notice: str | None = None, store_down: bool = False):
-    return contact_response("contact/_form.html", status, form=form, notice=notice, store_down=store_down)
+def form_again(form: ContactForm, status: int, notice: str | None = None, **context):
+    return contact_response("contact/_form.html", status, form=form, notice=notice, **context)
 
 
 @bp.get("/contact")
 def show_form():
+    give_sender_id()
     return contact_response("contact/_form.html", 200, form=new_form(), notice=None)
 
 
@@ -63,26 +94,25 @@ def submit():
     if not form.validate():
         return form_again(form, 422)
 
-    status = spam_verdict(form)
+    try:
+        status = spam_verdict(form)
+    except FormTimeExpired:
+        sign_form_time(form)
+        return form_again(form, 400, EXPIRED, resend=True)
     try:
         stored = storage.store_message(
             storage.get_db(),
             form.cleaned(),
             submission_key=form.submission_key.data,
             ip_hash=client_ip_hash(),
+            sender_hash=sender_hash(),
             user_agent=request.user_agent.string[:500],
             status=status,
             rate_limit=current_app.config["CONTACT_RATE_LIMIT"],
             notify=delivery.enabled(current_app),
         )
     except storage.RateLimited as limited:
-        minutes = max(1, round(limited.retry_after / 60))
-        response = form_again(
-            form,
-            429,
-            f"You have sent several messages in a short time. Please try again in about {minutes} "
-            f"minute{'s' if minutes != 1 else ''}; your text is still here.",
-        )
+        response = form_again(form, 429, rate_limited_notice(limited), elsewhere=other_ways_to_write())
         response.headers["Retry-After"] = str(limited.retry_after)
         return response
     except (sqlite3.Error, OSError) as error:
@@ -92,7 +122,8 @@ def submit():
             503,
             "Your message could not be saved just now. Nothing is lost: your text is still here. "
             "Please try again in a minute.",
-            store_down=True,
+            resend=True,
+            elsewhere=other_ways_to_write(),
         )
 
     storage.report(current_app, None)
@@ -115,11 +146,8 @@ def csrf_failed(error: CSRFError):
     form = ContactForm()
     form.validate()  # fill in the visitor's values and any other problems
     form.csrf_token.errors = []
-    return form_again(
-        form,
-        400,
-        "This form had expired, so it was not sent. Your text is still here: please send it again.",
-    )
+    give_sender_id()
+    return form_again(form, 400, EXPIRED, resend=True)
 
 
 def init_app(app: Flask) -> None:

@@ -14,7 +14,7 @@ from email.errors import HeaderParseError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_wtf import FlaskForm
-from itsdangerous import BadSignature, TimestampSigner
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
@@ -241,23 +241,43 @@ def new_submission_key() -> str:
 
 # --- whether a person sent it -------------------------------------------------------
 
+# The signed form time lasts as long as the form's CSRF token (a week): a page
+# left open for hours still sends, a form fetched once cannot be kept for ever.
+FORM_TIME_MAX_AGE = 7 * 24 * 3600
+
+
+class FormTimeExpired(Exception):
+    """The form was rendered longer ago than FORM_TIME_MAX_AGE."""
+
+
 def signer() -> TimestampSigner:
     return TimestampSigner(current_app.config["SECRET_KEY"], salt="contact-form-rendered-at")
+
+
+def sign_form_time(form: ContactForm) -> None:
+    """Sign now, bound to this form's submission key: the time cannot be moved to
+    another key, and the key stores one message, so a fetched form is used once."""
+    form.rendered_at.data = signer().sign(form.submission_key.data or "").decode()
 
 
 def new_form() -> ContactForm:
     form = ContactForm(formdata=None)
     form.submission_key.data = new_submission_key()
-    form.rendered_at.data = signer().sign("contact-form").decode()
+    sign_form_time(form)
     return form
 
 
 def seconds_since_rendered(form: ContactForm) -> float | None:
-    """How long the visitor had the form, or None if the signed time is missing or forged."""
+    """How long the visitor had the form, or None if the signed time is missing,
+    forged or signed for another submission key. Raises FormTimeExpired."""
     clock = signer()
     try:
-        _, signed_at = clock.unsign(form.rendered_at.data or "", return_timestamp=True)
+        key, signed_at = clock.unsign(form.rendered_at.data or "", max_age=FORM_TIME_MAX_AGE, return_timestamp=True)
+    except SignatureExpired:
+        raise FormTimeExpired() from None
     except BadSignature:
+        return None
+    if key.decode() != form.submission_key.data:
         return None
     return clock.get_timestamp() - signed_at.timestamp()
 
@@ -278,4 +298,3 @@ def spam_verdict(form: ContactForm) -> str:
     if age is None:
         return "spam"
     return "suspect" if age < minimum else "new"
-

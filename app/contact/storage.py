@@ -138,8 +138,17 @@ def _v4(db: Database) -> None:
     )
 
 
-# Issue 16's migration (rate limit, form time) comes after this one, as _v5.
-MIGRATIONS = (_v1, _v2, _v3, _v4)
+def _v5(db: Database) -> None:
+    # Issue 15's version 4 comes first; this is the one after it.
+    # The fair rate limit counts per sender (address and browser) as well as per
+    # address, so people sharing one address (an office, a carrier's NAT) do not
+    # use up each other's allowance. Idempotent, as the two were numbered apart.
+    if "sender_hash" not in db["messages"].columns_dict:
+        db["messages"].add_column("sender_hash", str)
+    db.execute("CREATE INDEX IF NOT EXISTS messages_sender_created ON messages (sender_hash, created_at)")
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5)
 
 
 def migrate(db: Database) -> int:
@@ -345,9 +354,32 @@ def iso_utc(unix_time: float) -> str:
     return datetime.datetime.fromtimestamp(unix_time, datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+# One address may send this many times the per-sender limit: enough for the
+# people behind one shared address, still a ceiling for one sender who rotates browsers.
+ADDRESS_ALLOWANCE = 4
+
+
 class RateLimited(Exception):
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int, scope: str, allowed: int):
         self.retry_after = retry_after
+        self.scope = scope  # "sender" (this address and browser) or "address" (everyone behind it)
+        self.allowed = allowed
+
+
+def check_rate_limit(db: Database, rate_limit: tuple[int, int], now: datetime.datetime,
+                     ip_hash: str, sender_hash: str) -> None:
+    """Raise RateLimited when this sender, or everyone at this address, has sent enough."""
+    count, seconds = rate_limit
+    since = (now - datetime.timedelta(seconds=seconds)).isoformat(timespec="seconds")
+    for scope, column, value, allowed in (("sender", "sender_hash", sender_hash, count),
+                                          ("address", "ip_hash", ip_hash, count * ADDRESS_ALLOWANCE)):
+        recent, oldest = db.execute(
+            f"SELECT count(*), min(created_at) FROM messages WHERE {column} = ? AND created_at > ?", [value, since]
+        ).fetchone()
+        if recent >= allowed:
+            retry_after = int((datetime.datetime.fromisoformat(oldest) + datetime.timedelta(seconds=seconds) - now)
+                              .total_seconds()) + 1
+            raise RateLimited(max(retry_after, 1), scope, allowed)
 
 
 def store_message(
@@ -358,6 +390,7 @@ def store_message(
     ip_hash: str,
     user_agent: str,
     status: str,
+    sender_hash: str = "",
     rate_limit: tuple[int, int] | None,
     notify: bool = False,
 ) -> Stored:
@@ -379,20 +412,11 @@ def store_message(
             return Stored(existing[0], reference_for(submission_key))  # already stored: same answer
         now = datetime.datetime.now(datetime.timezone.utc)
         if rate_limit:
-            count, seconds = rate_limit
-            since = (now - datetime.timedelta(seconds=seconds)).isoformat(timespec="seconds")
-            recent = db.execute(
-                "SELECT count(*), min(created_at) FROM messages WHERE ip_hash = ? AND created_at > ?",
-                [ip_hash, since],
-            ).fetchone()
-            if recent[0] >= count:
-                oldest = datetime.datetime.fromisoformat(recent[1])
-                retry_after = int((oldest + datetime.timedelta(seconds=seconds) - now).total_seconds()) + 1
-                raise RateLimited(max(retry_after, 1))
+            check_rate_limit(db, rate_limit, now, ip_hash, sender_hash)
         reference = reference_for(submission_key)
         cursor = db.execute(
             "INSERT INTO messages (created_at, name, email, company, message, status, submission_key, ip_hash,"
-            " user_agent, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " user_agent, reference, sender_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 now.isoformat(timespec="seconds"),
                 fields["name"],
@@ -404,6 +428,7 @@ def store_message(
                 ip_hash,
                 user_agent,
                 reference,
+                sender_hash,
             ],
         )
         if notify and status in NOTIFIED:

@@ -7,6 +7,7 @@ instead of a traceback from deep inside a template. Keys the loader does not
 read are errors too, so a misspelt setting never silently does nothing.
 """
 
+import dataclasses
 import datetime
 import difflib
 import re
@@ -288,6 +289,10 @@ def load_project(path: Path, technologies: Technologies, errors: list[str]) -> P
     slug = fields.text("slug")
     if slug and not SLUG.match(slug):
         fields.error("slug", "must be lowercase letters, digits and single hyphens")
+    elif slug and slug != path.stem:
+        # Copying a file to start a new project keeps the old slug: say which name counts.
+        fields.error("slug", f'"{slug}" differs from the file name "{path.name}"; the slug wins (the page is '
+                             f'/work/{slug}), so rename the file to {slug}.toml or set slug = "{path.stem}"')
     stack = [technologies.tag(name, fields, "stack") for name in fields.texts("stack")]
     project = Project(
         slug=slug,
@@ -350,6 +355,9 @@ def load_site(root: Fields, project_count: int, missing: list[str]) -> Site:
         value = derived[key] if key in derived else numbers.integer(key, optional=True)
         if value is None:
             missing.append(f"{path}: numbers.{key}: the {label} figure is not set, so it is left out")
+        elif value == 0 and key not in derived:
+            numbers.error(key, f'0 would read "0{suffix} {label}": write the real figure, or leave the line '
+                               "commented out to leave the figure out")
         else:
             # A derived figure is exact, so only the owner's own figures carry the owner's "+".
             figures.append(Figure(label, value, "" if key in derived else suffix))
@@ -410,6 +418,13 @@ def load_site(root: Fields, project_count: int, missing: list[str]) -> Site:
     )
 
 
+def modified_at(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 def load_content(data_dir: Path) -> Content:
     """Load ``site.toml`` and ``projects/*.toml``; raise ContentError listing every problem."""
     errors: list[str] = []
@@ -429,17 +444,21 @@ def load_content(data_dir: Path) -> Content:
     if site_data is not None and len(loaded) == len(project_paths):
         technologies.check_chosen(slugs)
 
+    # A copied file repeats its original's slug and order: the newer file is the one to change.
     for attribute in ("slug", "order"):
-        seen: dict = {}
-        for path, project in loaded:
+        first: dict = {}
+        for path, project in sorted(loaded, key=lambda item: (modified_at(item[0]), str(item[0]))):
             value = getattr(project, attribute)
-            if value in seen:
-                errors.append(f"{path}: {attribute}: {value!r} is also used by {seen[value]}")
-            seen[value] = path
+            if value in first:
+                errors.append(f"{path}: {attribute}: {value!r} is also used by {first[value]}, an older file; "
+                              f"give this one its own {attribute}")
+            else:
+                first[value] = path
     if errors:
         raise ContentError(errors)
 
-    projects = sorted((project for _, project in loaded), key=lambda p: p.order)
+    ordered = sorted((project for _, project in loaded), key=lambda p: p.order)
+    projects = [dataclasses.replace(project, position=n) for n, project in enumerate(ordered, start=1)]
     tags: dict[str, Tag] = {}
     for project in projects:
         for tag in project.stack:

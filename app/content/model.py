@@ -27,10 +27,13 @@ class Project:
     # Optional https:// links: the source code, and the project running.
     repository: str = ""
     demo: str = ""
+    # Place in the list, from 1 (load.py sets it after sorting by order): the
+    # card's number, so orders 1, 5, 9 read 01, 02, 03.
+    position: int = 0
 
     @property
     def number(self) -> str:
-        return f"{self.order:02d}"
+        return f"{self.position:02d}"
 
     def has_tag(self, slug: str) -> bool:
         return any(tag.slug == slug for tag in self.stack)

@@ -64,13 +64,15 @@ def case_study(slug: str):
     if project is None:
         abort(404, description="There is no case study at this address.")
     previous, following = content().neighbours(project)
+    tag = selected_tag()  # the list the visitor came from, kept for the way back
     return page_or_fragment(
-        ("pages.case_study", slug),
+        ("pages.case_study", slug, tag),
         "pages/case_study.html",
         "pages/_case_study.html",
         project=project,
         previous=previous,
         following=following,
+        tag=tag,
     )
 
 

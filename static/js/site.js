@@ -5,12 +5,38 @@
 (() => {
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
+  // The theme control: light, dark or the system's, remembered in localStorage
+  // (theme.js applies it before the first paint of every later page).
+  const themeControl = document.querySelector(".theme-control");
+  const showTheme = (choice) => {
+    for (const button of themeControl.querySelectorAll("button")) {
+      button.setAttribute("aria-pressed", String(button.dataset.themeChoice === choice));
+    }
+  };
+  if (themeControl) {
+    showTheme(document.documentElement.dataset.theme || "system");
+    themeControl.hidden = false;
+    themeControl.addEventListener("click", (event) => {
+      const choice = event.target.closest("button")?.dataset.themeChoice;
+      if (!choice) return;
+      if (choice === "system") delete document.documentElement.dataset.theme;
+      else document.documentElement.dataset.theme = choice;
+      try {
+        if (choice === "system") localStorage.removeItem("theme");
+        else localStorage.setItem("theme", choice);
+      } catch {
+        // Storage switched off: the choice lasts for this page only.
+      }
+      showTheme(choice);
+    });
+  }
+
   // Case studies: without JavaScript each toggle is a link to the case-study page.
   // Here it becomes a button that expands the study in place (htmx), collapses it
   // without a request, and expands it again from a fresh fragment.
   const setExpanded = (toggle, expanded) => {
     toggle.setAttribute("aria-expanded", String(expanded));
-    toggle.firstChild.textContent = expanded ? "Hide case study" : "View case study";
+    toggle.firstChild.textContent = expanded ? "Close case study" : "View case study";
   };
   const slotOf = (toggle) => document.getElementById(toggle.getAttribute("aria-controls"));
 
@@ -23,6 +49,54 @@
     }
   };
   enhanceToggles();
+
+  // What the visitor has open, kept in this history entry (it outlives the
+  // document): Back to this page expands the same studies and returns to the
+  // same place, though the page itself is loaded afresh.
+  let restoring = Boolean(history.state?.openStudies?.length);
+  // The page grows as the studies come back: the scroll is restored once they have.
+  if (restoring) history.scrollRestoration = "manual";
+  const rememberStudies = () => {
+    if (restoring) return;
+    const openStudies = [...document.querySelectorAll('.case-toggle[aria-expanded="true"]')].map((toggle) => toggle.id);
+    history.replaceState({ ...history.state, openStudies, scrollY: window.scrollY }, "");
+  };
+  addEventListener("scrollend", rememberStudies);
+  const restoreStudies = () => {
+    if (!restoring) return;  // nothing was open: the browser's own scrolling (and #anchors) rule
+    const { openStudies, scrollY } = history.state;
+    const toggles = openStudies.map((id) => document.getElementById(id))
+      .filter((toggle) => toggle?.getAttribute("aria-expanded") === "false");
+    const done = () => {
+      restoring = false;
+      window.scrollTo({ top: scrollY, behavior: "instant" });
+    };
+    if (!toggles.length) return done();
+    let waiting = toggles.length;
+    for (const toggle of toggles) {
+      toggle.addEventListener("htmx:finally:request", () => {
+        if (--waiting === 0) done();
+      }, { once: true });
+      toggle.click();
+    }
+  };
+  // After htmx has processed the page: run by a deferred script, htmx starts in
+  // a timeout queued before this one (a click earlier would follow the plain link).
+  setTimeout(restoreStudies);
+
+  // The close button at the end of an expanded study: focus goes back to its toggle.
+  const collapse = (toggle) => {
+    slotOf(toggle).replaceChildren();
+    setExpanded(toggle, false);
+    rememberStudies();
+  };
+  document.addEventListener("click", (event) => {
+    const close = event.target.closest?.("[data-closes]");
+    if (!close) return;
+    const toggle = document.getElementById(close.dataset.closes);
+    collapse(toggle);
+    toggle.focus();
+  });
 
   // A button answers Space as well as Enter (a link only Enter; Space would scroll).
   document.addEventListener("keydown", (event) => {
@@ -55,6 +129,27 @@
     first?.focus();
   };
 
+  // The sticky header's real height (it wraps on narrow screens), for CSS:
+  // whatever is scrolled to, an anchor or an alert, lands below it.
+  const header = document.querySelector(".site-header");
+  const measureHeader = () => document.documentElement.style.setProperty("--header-height", `${header.offsetHeight}px`);
+  if (header) {
+    measureHeader();
+    new ResizeObserver(measureHeader).observe(header);
+  }
+
+  // An alert a swap brings (the form's 400, 422 and 429, an error fragment) is
+  // scrolled into view below the header, and focus goes to the first thing to
+  // act on: the first field marked invalid, else a link or button in the alert
+  // (send again, write by e-mail), else the alert itself. role=alert announces it.
+  const showAlert = (region) => {
+    const alert = region?.querySelector?.("[role=alert]");
+    if (!alert || !alert.getClientRects().length) return;
+    const act = region.querySelector("[aria-invalid=true]") || alert.querySelector("a[href], button") || alert;
+    act.focus({ preventScroll: true });
+    alert.scrollIntoView({ block: "start", behavior: reducedMotion.matches ? "instant" : "smooth" });
+  };
+
   // An extension, not document listeners: htmx tells extensions about every
   // request, even one whose element a swap has just removed from the page.
   htmx.registerExtension("visitor-feedback", {
@@ -66,8 +161,7 @@
     htmx_before_request: (element, { ctx }) => {
       const toggle = element.closest?.(".case-toggle");
       if (toggle && toggle.getAttribute("aria-expanded") === "true") {
-        slotOf(toggle).replaceChildren();
-        setExpanded(toggle, false);
+        collapse(toggle);
         return false;
       }
       const control = ctx.request.submitter || element;
@@ -82,12 +176,18 @@
       ctx.targetParent = ctx.target?.parentElement;
     },
     htmx_finally_swap: (element, { ctx }) => {
-      if (ctx.focusInTarget && focusLost()) focusInto(ctx.target?.isConnected ? ctx.target : ctx.targetParent);
+      const region = ctx.target?.isConnected ? ctx.target : ctx.targetParent;
+      if (ctx.focusInTarget && focusLost()) focusInto(region);
+      // After htmx's own [autofocus]: the alert then comes into view with the field below it.
+      setTimeout(() => showAlert(region));
     },
     htmx_after_swap: (element, { ctx }) => {
       enhanceToggles();
       const toggle = element.closest?.(".case-toggle");
-      if (toggle) setExpanded(toggle, ctx.response?.status === 200);
+      if (toggle) {
+        setExpanded(toggle, ctx.response?.status === 200);
+        rememberStudies();
+      }
       // A filtered list names its technology in the title, as its page does.
       const title = ctx.target?.querySelector?.(":scope > .filter[data-page-title]")?.dataset.pageTitle;
       if (title) document.title = title;
@@ -127,10 +227,12 @@
     }
   });
 
-  // Numbers: the real figures are in the HTML; counting up to them is decoration,
-  // so it never runs for visitors who prefer reduced motion. A figure already on
-  // screen keeps its real value; one further down starts from zero before it is
-  // first seen, so no visitor sees the real figure and then a smaller one.
+  // Numbers: the real figures are in the HTML, and stay there: counting up to
+  // them is decoration, painted over them (data-shown, CSS ::before), so
+  // printing, copying and reading always get the real figure. It never runs for
+  // visitors who prefer reduced motion. A figure already on screen keeps its
+  // real value; one further down shows zero before it is first seen, so no
+  // visitor sees the real figure and then a smaller one.
   const countUp = (element) => {
     const target = Number(element.dataset.count);
     const suffix = element.dataset.suffix || "";
@@ -139,8 +241,9 @@
     const frame = (now) => {
       const progress = Math.min(1, (now - start) / duration);
       const eased = 1 - (1 - progress) ** 3;
-      element.textContent = Math.round(target * eased) + suffix;
+      element.dataset.shown = Math.round(target * eased) + suffix;
       if (progress < 1) requestAnimationFrame(frame);
+      else delete element.dataset.shown;
     };
     requestAnimationFrame(frame);
   };
@@ -156,7 +259,7 @@
     for (const figure of figures) {
       const box = figure.getBoundingClientRect();
       if (box.bottom > 0 && box.top < window.innerHeight) continue;
-      figure.textContent = "0" + (figure.dataset.suffix || "");
+      figure.dataset.shown = "0" + (figure.dataset.suffix || "");
       observer.observe(figure);
     }
   }

@@ -73,3 +73,15 @@ def test_form_with_errors_has_no_wcag_violations(page, scheme):
     page.locator("#contact-form button").click()
     expect(page.locator("#email-error")).to_be_visible()
     assert violations(page) == []
+
+
+@pytest.mark.parametrize("scheme, chosen", [("light", "dark"), ("dark", "light")])
+@pytest.mark.parametrize("path", ["/", "/work/crypto-exchange", "/contact"])
+def test_a_chosen_theme_has_no_wcag_violations(page, path, scheme, chosen):
+    # The theme control's choice, against the system's: every colour must still pass.
+    page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
+    page.add_init_script(f"localStorage.setItem('theme', '{chosen}')")
+    page.goto(path)
+    assert page.evaluate("document.documentElement.dataset.theme") == chosen
+    expect(page.locator(f'.theme-control [data-theme-choice="{chosen}"]')).to_have_attribute("aria-pressed", "true")
+    assert violations(page) == []

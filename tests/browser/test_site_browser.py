@@ -39,7 +39,7 @@ def test_case_study_expands_and_collapses_in_place(page):
     toggle.click()
     expect(slot.locator("h4").first).to_have_text("Architecture")
     expect(toggle).to_have_attribute("aria-expanded", "true")
-    expect(toggle).to_contain_text("Hide case study")
+    expect(toggle).to_contain_text("Close case study")
 
     toggle.click()
     expect(slot).to_be_empty()
@@ -149,13 +149,14 @@ def test_numbers_count_up_only_without_reduced_motion(browser, browser_context_a
         page.evaluate("""() => {
             window.__seen = [];
             const figure = document.querySelector('.figures dd');
-            new MutationObserver(() => window.__seen.push(figure.textContent)).observe(figure, {childList: true, characterData: true, subtree: true});
+            new MutationObserver(() => window.__seen.push(figure.dataset.shown ?? figure.textContent)).observe(figure, {childList: true, characterData: true, subtree: true, attributes: true});
         }""")
         page.locator("#numbers").scroll_into_view_if_needed()
         page.wait_for_timeout(1300)
         seen = page.evaluate("window.__seen")
         assert bool(seen) == animates, (motion, seen)
         expect(page.locator(".figures dd").first).to_have_text("5")  # always ends on the real figure
+        expect(page.locator(".figures dd").first).not_to_have_attribute("data-shown", re.compile(""))
         context.close()
 
 
