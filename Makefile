@@ -14,21 +14,21 @@ DEV := $(VENV)/.dev-installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run serve serve-granian nginx systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
+.PHONY: run serve serve-granian nginx systemd-analyze pango poppler test bench bench-contact bench-tools screenshots browser java clean
 
 # The development server: werkzeug's reloader restarts it when Python code changes; the app itself
 # follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
-run: $(RUNTIME)
+run: $(RUNTIME) pango
 	$(BIN)/flask run --debug
 
 # exec: the recipe's shell becomes the server, so a SIGTERM sent to it reaches the server.
-serve: $(RUNTIME) nginx
+serve: $(RUNTIME) nginx pango
 	APP_ENV=production exec $(BIN)/python -m deploy.stack
 
-serve-granian: $(RUNTIME)
+serve-granian: $(RUNTIME) pango
 	APP_ENV=production exec $(BIN)/python server.py
 
-test: $(DEV) $(VNU) $(AXE) browser java nginx systemd-analyze
+test: $(DEV) $(VNU) $(AXE) browser java nginx systemd-analyze pango poppler
 	$(BIN)/python -m pytest
 
 bench: $(RUNTIME) bench-tools
@@ -37,7 +37,7 @@ bench: $(RUNTIME) bench-tools
 bench-contact: $(RUNTIME) bench-tools
 	$(BIN)/python scripts/bench_contact.py
 
-screenshots: $(DEV) browser
+screenshots: $(DEV) browser pango poppler
 	$(BIN)/python scripts/screenshots.py
 
 $(VENV)/bin/python:
@@ -69,6 +69,18 @@ nginx:
 	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
 	else echo "nginx is missing: install Debian's 'nginx-light' package." >&2; exit 1; fi
+
+# WeasyPrint draws /cv.pdf with Pango (text layout) and HarfBuzz; Debian's libpango-1.0-0 and libpangoft2-1.0-0 bring both.
+pango:
+	@if ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	else echo "WeasyPrint needs Pango: install Debian's 'libpango-1.0-0' and 'libpangoft2-1.0-0' packages." >&2; exit 1; fi
+
+# The CV tests read /cv.pdf with poppler's pdftotext, pdffonts and pdfinfo, and make screenshots renders it with pdftoppm.
+poppler:
+	@if command -v pdftotext >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	else echo "poppler-utils is missing: install Debian's 'poppler-utils' package (pdftotext, pdftoppm)." >&2; exit 1; fi
 
 # The deployment test checks deploy/portfolio.service with systemd's own verifier.
 systemd-analyze:
