@@ -125,7 +125,8 @@ def vcard(site: Site, site_url: str, address: str) -> str:
     if email := link(site, "email"):
         lines.append(f"EMAIL;TYPE=work:{email.removeprefix('mailto:')}")
     lines.append(f"URL:{site_url}/")
-    lines += [f"URL;TYPE={kind}:{href}" for kind in ("github", "linkedin") if (href := link(site, kind))]
+    # RFC 9554's SOCIALPROFILE says which network a profile is on, as a URL cannot.
+    lines += [f"SOCIALPROFILE;SERVICE-TYPE={l.label}:{l.href}" for l in site.links if l.kind != "email"]
     if site.location:
         # The owner's words for where they are, as the locality: splitting them into city and country would be a guess.
         label = site.location.replace('"', "")  # a parameter value is quoted; RFC 6868 has no simpler way to keep a quote
