@@ -82,6 +82,7 @@ def test_filled_in_cv_has_experience_education_location_and_availability(filled)
         "Summary", "Experience", "Education", "Professional Journey", "Selected projects", "Skills"]
     assert page.select_one("#cv-experience ~ ol .cv-meta").get_text() == "2025 · L&T Technology Services · Associate Engineer"
     assert page.select_one("#cv-education ~ ol .cv-meta").get_text() == "2021–2025 · Example Institute of Technology · Bachelor of Technology"
+    assert [h.get_text() for h in page.select("#cv-journey ~ ol h3")] == MILESTONES[1:4]  # the rest are entries above
     assert page.select_one(".cv-where").get_text() == "Pune, India · Asia/Kolkata time"
     assert page.select_one(".cv .availability").get_text() == (
         "Open to opportunities: backend and systems roles, permanent, remote or on site in Pune, from March 2027. "
@@ -167,7 +168,7 @@ def test_every_process_draws_the_same_bytes(client):
 def test_fifty_concurrent_first_requests_draw_the_pdf_once(tmp_path, monkeypatch):
     drawn = []
     real_draw = pdf.draw
-    monkeypatch.setattr(pdf, "draw", lambda html, key: drawn.append(key) or real_draw(html, key))
+    monkeypatch.setattr(pdf, "draw", lambda html: drawn.append(html) or real_draw(html))
     _drawn.clear()
     app = create_app(app_settings(tmp_path))
     address = app.test_client().get("/cv.pdf").headers["Location"]

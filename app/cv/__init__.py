@@ -49,7 +49,7 @@ class Exports:
         if self.pdf_key not in _drawn:
             with _drawing:
                 if self.pdf_key not in _drawn:  # another request drew it while this one waited
-                    _drawn[self.pdf_key] = encode(pdf.draw(self.pdf_html, self.pdf_key), "application/pdf")
+                    _drawn[self.pdf_key] = encode(pdf.draw(self.pdf_html), "application/pdf")
         return _drawn[self.pdf_key]
 
     def pdf_label(self) -> str:
