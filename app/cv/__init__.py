@@ -132,7 +132,19 @@ def files() -> dict:
     }
 
 
+def draw_ahead(app: Flask) -> None:
+    """Production: draw the PDF while the worker starts, not in its first visitor's request for /
+    (the home page's links say the PDF's size, so that render would wait seconds for it)."""
+    def draw():
+        with app.test_request_context():
+            exports().pdf()
+
+    threading.Thread(target=draw, name="cv-pdf", daemon=True).start()
+
+
 def init_app(app: Flask) -> None:
+    if app.config["APP_ENV"] == "production" and "content" in app.extensions:
+        draw_ahead(app)
     app.jinja_env.globals.update(cv_files=files,
                                  cv_person=lambda: formats.person(exports().content.site, current_app.config["SITE_URL"]), cv_skills=lambda: formats.skills(exports().content),
                                  skill_group_label=formats.skill_group_label)
