@@ -16,22 +16,22 @@ VNU := node_modules/vnu-jar/build/dist/vnu.jar
 AXE := node_modules/axe-core/axe.min.js
 LIGHTHOUSE := node_modules/.bin/lighthouse
 
-.PHONY: run serve serve-granian nginx pebble testssl poppler systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
+.PHONY: run serve serve-granian nginx pebble testssl pango poppler systemd-analyze test bench bench-contact bench-tools screenshots browser java clean
 
 # The development server: werkzeug's reloader restarts it when Python code changes; the app itself
 # follows new, changed and deleted files under data/, templates/ and static/ (app/development.py).
 # PORT=5001 make run (or make run PORT=5001) when 5000 is taken (macOS's AirPlay receiver uses it).
-run: $(RUNTIME)
+run: $(RUNTIME) pango
 	$(BIN)/flask run --debug --port "$${PORT:-$${FLASK_RUN_PORT:-5000}}"
 
 # exec: the recipe's shell becomes the server, so a SIGTERM sent to it reaches the server.
-serve: $(RUNTIME) nginx
+serve: $(RUNTIME) nginx pango
 	APP_ENV=production exec $(BIN)/python -m deploy.stack
 
-serve-granian: $(RUNTIME)
+serve-granian: $(RUNTIME) pango
 	APP_ENV=production exec $(BIN)/python server.py
 
-test: $(DEV) $(VNU) $(AXE) browser java nginx pebble testssl systemd-analyze poppler
+test: $(DEV) $(VNU) $(AXE) browser java nginx pebble testssl systemd-analyze pango poppler
 	$(BIN)/python -m pytest
 
 bench: $(DEV) bench-tools browser $(LIGHTHOUSE)
@@ -40,7 +40,7 @@ bench: $(DEV) bench-tools browser $(LIGHTHOUSE)
 bench-contact: $(RUNTIME) bench-tools
 	$(BIN)/python scripts/bench_contact.py
 
-screenshots: $(DEV) browser
+screenshots: $(DEV) browser pango poppler
 	$(BIN)/python scripts/screenshots.py
 
 $(VENV)/bin/python:
@@ -66,7 +66,7 @@ browser:
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: install Debian's 'chromium' package, or set CHROMIUM_PATH to a Chromium executable." >&2; exit 1; fi
 
-# Poppler's pdftotext reads back the printed home page in its browser test.
+# Poppler: pdftotext reads back the printed home page and the CV's PDF in their tests; pdffonts and pdfinfo check the PDF, and make screenshots renders it with pdftoppm.
 poppler:
 	@if command -v pdftotext >/dev/null; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
@@ -91,6 +91,13 @@ testssl:
 	@if command -v testssl >/dev/null; then exit 0; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq testssl.sh >/dev/null; \
 	else echo "testssl is missing: install Debian's 'testssl.sh' package." >&2; exit 1; fi
+
+# WeasyPrint draws /cv.pdf with Pango (text layout) and HarfBuzz; Debian's libpango-1.0-0 and libpangoft2-1.0-0 bring both.
+pango:
+	@if ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	else echo "WeasyPrint needs Pango: install Debian's 'libpango-1.0-0' and 'libpangoft2-1.0-0' packages." >&2; exit 1; fi
+
 
 # The deployment test checks deploy/portfolio.service with systemd's own verifier.
 systemd-analyze:

@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, bodies, config, contact, content, development, errors, rendering, requestlog, security, social
+from . import assets, bodies, config, contact, content, cv, development, errors, rendering, requestlog, security, social
 from .health import bp as health_bp
 from .pages import bp as pages_bp
 
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(pages_bp)
     social.init_app(app)
+    cv.init_app(app)
     contact.init_app(app)
     app.register_blueprint(health_bp)
     development.init_app(app)  # outermost: under make run, an edit reaches past every cache

@@ -23,6 +23,7 @@ PAGES = {
     "case-study": "/work/l1-market-data-engine",
     "contact": "/contact",
     "not-found": "/work/nope",
+    "cv": "/cv",
 }
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 

@@ -1,7 +1,7 @@
 """Byte budgets: deterministic, so ordinary tests rather than benchmarks.
 
 The first view of / may transfer at most 40 KB compressed, in at most 6
-requests (HTML, CSS, JavaScript, fonts, images); a case-study fragment at most 4 KB.
+requests (HTML, CSS, JavaScript, fonts, images); the CV page's at most 30 KB; a case-study fragment at most 4 KB.
 """
 
 import pytest
@@ -9,6 +9,7 @@ import pytest
 from tests.html import PARTIAL, soup
 
 FIRST_VIEW_BYTES, FIRST_VIEW_REQUESTS, FRAGMENT_BYTES = 40 * 1024, 6, 4 * 1024
+CV_FIRST_VIEW_BYTES = 30 * 1024  # /cv
 BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}
 
 
@@ -17,18 +18,28 @@ def transferred(response) -> int:
     return len(response.data)
 
 
-def test_first_view_of_home_fits_the_budget(client):
-    page = client.get("/", headers=BROWSER)
-    html = soup(client.get("/"))
+def first_view(client, path: str) -> dict:
+    """Bytes transferred for the page and every subresource its first view loads."""
+    page = client.get(path, headers=BROWSER)
+    html = soup(client.get(path))
     subresources = [
         e.get("href") or e.get("src")
         for e in html.select("link[rel=stylesheet], link[rel=icon], link[rel=preload], script[src], img[src]")
     ]
-    sizes = {"/": transferred(page)} | {url: transferred(client.get(url, headers=BROWSER)) for url in subresources}
+    sizes = {path: transferred(page)} | {url: transferred(client.get(url, headers=BROWSER)) for url in subresources}
     print("first view:", sizes, sum(sizes.values()), "bytes")
+    assert not html.select('link[href*="font"], style')  # no web fonts, no inline styles
+    return sizes
+
+
+def test_first_view_of_home_fits_the_budget(client):
+    sizes = first_view(client, "/")
     assert len(sizes) <= FIRST_VIEW_REQUESTS
     assert sum(sizes.values()) <= FIRST_VIEW_BYTES
-    assert not html.select('link[href*="font"], style')  # no web fonts, no inline styles
+
+
+def test_first_view_of_the_cv_fits_its_budget(client):
+    assert sum(first_view(client, "/cv").values()) <= CV_FIRST_VIEW_BYTES
 
 
 @pytest.mark.parametrize("slug", ["l1-market-data-engine", "crypto-exchange", "webrtc-video-platform", "write", "sun-ray-casting"])

@@ -16,7 +16,7 @@ from tests.html import PARTIAL, hidden_fields
 VNU = ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"
 PAGES = [
     "/", "/?tag=python", "/work", "/work?tag=docker", "/work/l1-market-data-engine", "/work/sun-ray-casting",
-    "/nope", "/contact", "/contact/thanks?ref=ABCDEFGH",
+    "/nope", "/contact", "/contact/thanks?ref=ABCDEFGH", "/cv",
 ]
 FRAGMENTS = ["/?tag=react", "/work?tag=c", "/work/write", "/work/nope", "/contact"]
 INVALID_MESSAGE = {"name": "", "email": "nope", "company": "", "message": "short"}

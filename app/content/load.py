@@ -23,6 +23,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from . import career
 from .model import Content, Figure, Link, Milestone, Project, Site, Tag
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -305,6 +306,7 @@ def load_project(path: Path, technologies: Technologies, errors: list[str]) -> P
         stack=tuple(tag for tag in stack if tag is not None),
         repository=fields.address("repository", is_https, "an https:// address"),
         demo=fields.address("demo", is_https, "an https:// address"),
+        **career.project_entry(fields),
     )
     fields.check_unknown_keys()
     return project
@@ -339,9 +341,10 @@ def load_site(root: Fields, project_count: int, missing: list[str]) -> Site:
     links, footer = root.table("links"), root.table("footer")
 
     milestones = tuple(
-        Milestone(m.integer("year") or 0, m.text("stage"), m.text("title"), m.text("text"))
+        Milestone(m.integer("year") or 0, m.text("stage"), m.text("title"), m.text("text"), **career.milestone_entry(m, missing))
         for m in journey.tables("milestones")
     )
+    career.unkinded_milestones(path, milestones, missing)
     suffix = numbers.text("suffix", optional=True)
     # The seed's order. "Projects" and "Years Building" are derived, so they
     # stay true as projects are added and years pass; the others are the owner's.
@@ -380,6 +383,7 @@ def load_site(root: Fields, project_count: int, missing: list[str]) -> Site:
     snippet_language = principles.text("snippet_language")
     if not url:
         missing.append(f"{path}: identity.url: the site's public address is not set (SITE_URL can set it)")
+    location, time_zone = career.identity_extras(identity, missing)
 
     return Site(
         name=identity.text("name"),
@@ -415,6 +419,9 @@ def load_site(root: Fields, project_count: int, missing: list[str]) -> Site:
         links=tuple(site_links),
         copyright_year=footer.integer("copyright_year") or 0,
         footer_tagline=footer.text("tagline"),
+        location=location,
+        time_zone=time_zone,
+        availability=career.availability(root, missing),
     )
 
 

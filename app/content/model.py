@@ -30,6 +30,9 @@ class Project:
     # Place in the list, from 1 (load.py sets it after sorting by order): the
     # card's number, so orders 1, 5, 9 read 01, 02, 03.
     position: int = 0
+    # Optional, for the CV: where and when it was built.
+    organisation: str = ""
+    year: int | None = None
 
     @property
     def number(self) -> str:
@@ -45,6 +48,36 @@ class Milestone:
     stage: str
     title: str
     text: str
+    # Optional, for the CV: a milestone with a kind is an entry under Experience or Education.
+    kind: str = ""  # "work" or "education"
+    organisation: str = ""
+    position: str = ""  # the role held, or the degree studied
+    until: int | None = None  # the year it ended, when it has
+
+
+@dataclass(frozen=True)
+class Availability:
+    """The owner's [availability], in the owner's words."""
+
+    open: bool
+    looking_for: tuple[str, ...] = ()  # roles and terms: "backend roles", "permanent", "remote"
+    starting: str = ""  # from when: "March 2027", "now"
+    replies: str = ""  # how soon a message is answered: "within two working days"
+
+    @property
+    def sentence(self) -> str:
+        """One line for the contact section and the CV."""
+        if not self.open:
+            return "Not looking for new opportunities at the moment."
+        line = "Open to opportunities"
+        if self.looking_for:
+            line += ": " + ", ".join(self.looking_for)
+        if self.starting:
+            line += f", from {self.starting}"
+        line += "."
+        if self.replies:
+            line += f" Answers messages {self.replies}."
+        return line
 
 
 @dataclass(frozen=True)
@@ -98,6 +131,23 @@ class Site:
     links: tuple[Link, ...]
     copyright_year: int
     footer_tagline: str
+    # Optional; while unset, left out of every page and format.
+    location: str = ""  # free text: "Pune, India"
+    time_zone: str = ""  # an IANA name: "Asia/Kolkata"
+    availability: Availability | None = None
+
+    @property
+    def work_milestones(self) -> tuple[Milestone, ...]:
+        return tuple(m for m in self.milestones if m.kind == "work")
+
+    @property
+    def education_milestones(self) -> tuple[Milestone, ...]:
+        return tuple(m for m in self.milestones if m.kind == "education")
+
+    @property
+    def journey_milestones(self) -> tuple[Milestone, ...]:
+        """The milestones that are neither work nor education: the CV lists them as the journey."""
+        return tuple(m for m in self.milestones if not m.kind)
 
 
 @dataclass(frozen=True)

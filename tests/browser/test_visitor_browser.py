@@ -255,7 +255,7 @@ def test_failed_send_returns_focus_to_the_button(page, failure):
 
 # --- Touch -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/", "/?tag=python", "/work/l1-market-data-engine", "/contact", "/contact/thanks?ref=ABCDEFGH", "/work/nope"])
+@pytest.mark.parametrize("path", ["/", "/?tag=python", "/work/l1-market-data-engine", "/contact", "/contact/thanks?ref=ABCDEFGH", "/work/nope", "/cv"])
 def test_every_control_on_a_phone_is_at_least_44_px(phone, path):
     page = phone
     page.guard.expect_status(404)
