@@ -398,6 +398,13 @@ class DeliveryLoop(threading.Thread):
                 self.wakeup.clear()  # before delivering: a wake-up that comes meanwhile is kept
                 deliver_due(self.app, db)
                 storage.finish_erasure(db)
+            except (sqlite3.Error, OSError) as error:
+                # The store is down (full disk, corrupt file): said once per change of state, as
+                # requests say it, not a traceback per poll; the loop tries again at the next one.
+                storage.report(self.app, storage.problem_with(error))
+                if db is not None:
+                    db.conn.close()
+                    db = None
             except Exception:
                 log.exception("notification delivery stopped for a moment; it goes on at the next poll")
                 if db is not None:
@@ -497,7 +504,13 @@ def trouble_summary(db) -> str:
 
 def announce(app: Flask) -> None:
     """At a server's start: record what it runs with, for the owner's CLI, and log failing notifications."""
-    db = storage.connect(storage.database_path(app))
+    if not app.extensions.get("database_ready"):
+        return  # the store's problem is already said (storage.init_app); the site serves without it
+    try:
+        db = storage.connect(storage.database_path(app))
+    except (sqlite3.Error, OSError) as error:
+        storage.report(app, storage.problem_with(error))
+        return
     try:
         record(app, db)
     except sqlite3.Error:
