@@ -24,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.receivers import Webhook, free_port  # noqa: E402  (the owner's webhook: a real HTTP server on loopback)
+from tests.processes import free_port  # noqa: E402
+from tests.receivers import Webhook  # noqa: E402  (the owner's webhook: a real HTTP server on loopback)
 
 DURATION = os.environ.get("DURATION", "8s")
 CONNECTIONS = os.environ.get("CONNECTIONS", "16")

@@ -25,7 +25,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser_support import QUIET_FLAGS, chromium_path  # noqa: E402
+from tests.browser.support import QUIET_FLAGS, chromium_path  # noqa: E402
 
 
 def browser_flags(site_url: str, certificate: Path) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.browser_support import chromium_launch_args, live_server  # noqa: E402
+from tests.browser.support import chromium_launch_args, live_server  # noqa: E402
 
 PAGES = {
     "home": "/",

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.receivers import free_port, wait_for
+from tests.processes import free_port, wait_for
 
 
 def pem(certificate: x509.Certificate) -> bytes:
@@ -135,7 +135,4 @@ class Pebble:
 
 
 def wait_until(condition, timeout: float, message: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, message
-        time.sleep(0.2)
+    assert wait_for(condition, timeout, interval=0.2), message

@@ -9,7 +9,6 @@ import pytest
 from app import create_app
 from app.config import ROOT
 from app.contact import storage
-from tests.browser_support import chromium_launch_args
 from tests.receivers import Mailbox, Webhook
 
 DATA = ROOT / "data"
@@ -49,8 +48,20 @@ def webhook():
 
 
 @pytest.fixture
-def app(tmp_path):
-    return create_app(app_settings(tmp_path))
+def make_app(tmp_path):
+    """Builds the app as a test needs it: ``make_app(NOTIFY_URLS=...)``, on the test's own database.
+
+    Every test app is built here, so each one starts from the same safe settings.
+    """
+    def build(**overrides):
+        return create_app(app_settings(tmp_path, **overrides))
+
+    return build
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture
@@ -91,12 +102,6 @@ def content_dir(tmp_path) -> Path:
     copy = tmp_path / "data"
     shutil.copytree(DATA, copy)
     return copy
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    # pytest-playwright's hook: use Debian's Chromium, not a downloaded build.
-    return {**browser_type_launch_args, **chromium_launch_args()}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -30,22 +30,13 @@ import pytest
 from app import create_app
 from app.config import ROOT
 from tests.conftest import app_settings
-from tests.receivers import Mailbox, SilentServer, free_port, wait_for
+from tests.processes import children, free_port, wait_for
+from tests.receivers import Mailbox, SilentServer
 
 CLIENTS, MESSAGES_EACH, WORKERS = 50, 20, 4
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from app import create_app
 from app.contact import delivery, storage
 from tests.conftest import app_settings
 from tests.html import hidden_fields
-from tests.receivers import wait_for
+from tests.processes import wait_for
 
 MARKER = "Zebra-Quokka-7731"  # the text to be erased, in every column a visitor fills
 SECRET = {"name": f"Erin {MARKER}", "email": "erin.erase@example.com", "company": f"Co {MARKER}",

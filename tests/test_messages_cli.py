@@ -13,7 +13,7 @@ import pytest
 from app import create_app
 from app.contact import storage
 from tests.conftest import app_settings, rows
-from tests.receivers import free_port
+from tests.processes import free_port
 
 COLUMNS = ["id", "reference", "created_at", "name", "email", "company", "message", "status"]
 COMMANDS = ["list", "show", "export", "mark", "delete", "purge", "forget", "notifications", "notify", "backup"]

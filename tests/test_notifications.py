@@ -14,7 +14,8 @@ from app.config import ConfigError
 from app.contact import delivery, storage
 from tests.conftest import app_settings, rows
 from tests.html import hidden_fields
-from tests.receivers import OWNER, SITE, Mailbox, free_port, wait_for
+from tests.processes import free_port, wait_for
+from tests.receivers import OWNER, SITE, Mailbox
 
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines",
          "message": "Hello, let us build something."}

@@ -15,7 +15,7 @@ import server
 from deploy import stack, tls
 from app import config
 from app.config import ROOT
-from tests import browser_support
+from tests.browser import support as browser_support
 
 README = (ROOT / "README.md").read_text()
 MAKEFILE = (ROOT / "Makefile").read_text()

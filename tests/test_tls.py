@@ -24,7 +24,7 @@ from cryptography import x509
 from app.config import ROOT
 from deploy import tls
 from tests.acme import Pebble, make_ca, wait_until
-from tests.receivers import free_port
+from tests.processes import free_port
 from tests.test_stack import get
 
 NAME = "portfolio.test"

@@ -6,10 +6,16 @@ import re
 import pytest
 
 from app import create_app
-from tests.browser_support import live_server
+from tests.browser.support import chromium_launch_args, live_server
 from tests.conftest import app_settings
 
 FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # pytest-playwright's hook: use Debian's Chromium, not a downloaded build.
+    return {**browser_type_launch_args, **chromium_launch_args()}
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,9 @@ from playwright.sync_api import expect
 from tests.acme import Pebble, wait_until
 from tests.browser.conftest import guarded_page
 from tests.browser.test_contact_browser import fill
-from tests.browser_support import chromium_launch_args
-from tests.receivers import Webhook, free_port
+from tests.browser.support import chromium_launch_args
+from tests.processes import free_port
+from tests.receivers import Webhook
 from tests.test_tls import NAME, TlsStack
 
 
