@@ -10,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from app.config import ROOT
-from app.content import ContentError, load_content
+from app.content import ContentError, clock, load_content
 from tests.conftest import DATA
 
 
@@ -27,6 +27,24 @@ def test_derived_figures_follow_the_data():
     figures = {f.label: f.value for f in content.site.figures}
     assert figures["Projects"] == len(content.projects) == 5
     assert figures["Years Building"] == datetime.date.today().year - 2021
+
+
+def years_building(response) -> str:
+    figures = BeautifulSoup(response.text, "html.parser").select(".figures div")
+    return next(div.dd.get_text() for div in figures if div.dt.get_text() == "Years Building")
+
+
+def test_years_building_turns_over_on_new_years_day_without_a_restart(make_app, monkeypatch):
+    # The journey's first year is 2021. The app starts on New Year's Eve and is still serving the next morning.
+    monkeypatch.setattr(clock, "today", lambda: datetime.date(2030, 12, 31))
+    client = make_app().test_client()
+    new_years_eve = client.get("/")
+    assert years_building(new_years_eve) == "9"
+    monkeypatch.setattr(clock, "today", lambda: datetime.date(2031, 1, 1))
+    # The browser's copy from last night is not confirmed (no 304): the page has changed.
+    new_years_day = client.get("/", headers={"If-None-Match": new_years_eve.headers["ETag"]})
+    assert new_years_day.status_code == 200
+    assert years_building(new_years_day) == "10"
 
 
 def test_unset_owner_figures_are_left_out_and_listed(content_dir):

@@ -6,15 +6,14 @@ is optional and still unset is added to ``missing``: a gap the owner has to
 fill in, listed by `flask content check`, never an error.
 """
 
-import datetime
 from pathlib import Path
 
 from markupsafe import Markup
 
-from . import career
+from . import career, clock
 from .fields import Fields, is_https, is_slug, is_web_address
 from .highlight import highlighted
-from .model import Figure, Link, Milestone, Project, Site
+from .model import Figure, Link, Milestone, Project, Site, YearsSince
 from .tags import Technologies
 
 # The seed's order. "Projects" and "Years Building" are derived, so they
@@ -55,7 +54,7 @@ def project(fields: Fields, path: Path, technologies: Technologies) -> Project:
     )
 
 
-def figures(numbers: Fields, project_count: int, first_year: int, missing: list[str]) -> tuple[Figure, ...]:
+def figures(numbers: Fields, project_count: int, first_year: int, missing: list[str]) -> tuple[Figure | YearsSince, ...]:
     """The Numbers section: the owner's figures, where set, among the derived ones."""
     path = numbers.file
     suffix = numbers.text("suffix", optional=True)
@@ -68,7 +67,7 @@ def figures(numbers: Fields, project_count: int, first_year: int, missing: list[
         if key == "projects":
             shown.append(Figure(label, project_count, ""))  # exact, so never the owner's "+"
         elif key == "years_building":
-            shown.append(Figure(label, datetime.date.today().year - first_year, ""))  # exact as well
+            shown.append(YearsSince(label, first_year))
         else:
             value = numbers.integer(key, optional=True)
             if value is None:
@@ -122,7 +121,7 @@ def site(root: Fields, project_count: int, missing: list[str]) -> Site:
     )
     career.unkinded_milestones(path, milestones, missing)
     # An empty journey is an error of its own; the default only keeps min() from raising before it is reported.
-    first_year = min((m.year for m in milestones), default=datetime.date.today().year)
+    first_year = min((m.year for m in milestones), default=clock.today().year)
     shown_figures = figures(numbers, project_count, first_year, missing)
     shown_links = links(links_table, missing)
 
