@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from app.config import ROOT
 from app.content import ContentError, clock, load_content
 from tests.conftest import DATA
+from tests.content_support import break_field, check
 
 
 def test_loads_the_owners_five_projects_in_order():
@@ -65,13 +66,6 @@ def test_owner_figures_and_links_once_set_are_used(content_dir):
     assert content.site.figures[0].value == 420
     assert [link.label for link in content.site.links] == ["GitHub"]
     assert not any("numbers.dsa_problems" in line for line in content.missing)
-
-
-def break_field(path, pattern, replacement):
-    text = path.read_text()
-    new = re.sub(pattern, replacement, text, count=1, flags=re.M)
-    assert new != text
-    path.write_text(new)
 
 
 @pytest.mark.parametrize("file, pattern, replacement, expected", [
@@ -128,11 +122,6 @@ def test_content_check_passes_and_lists_the_owners_gaps(runner):
     assert "Still the owner's to fill in:" in result.output
     for gap in ("numbers.dsa_problems", "numbers.major_systems", "links.email", "links.github", "links.linkedin"):
         assert gap in result.output
-
-
-def check(app):
-    """`flask content check` on the app's content, as the owner runs it (no app start-up in between)."""
-    return app.test_cli_runner().invoke(args=["content", "check"])
 
 
 def test_content_check_fails_on_broken_content(content_dir, make_app):

@@ -3,7 +3,7 @@
 import pytest
 
 from app.content import ContentError, load_content, tag_slug
-from tests.test_content import break_field, check
+from tests.content_support import break_field, check
 
 
 def test_c_cpp_and_csharp_are_three_tags(content_dir):

@@ -7,9 +7,9 @@ import pytest
 from app import create_app
 from app.content import ContentError, load_content
 from tests.conftest import DATA, app_settings
+from tests.content_support import break_field, check
 from tests.cv_support import fill_in
 from tests.html import text
-from tests.test_content import break_field, check
 
 GAPS = ("identity.location", "identity.time_zone", "availability:", "journey.milestones: no milestone says")
 

@@ -102,7 +102,7 @@ class YearsSince:
 
     label: str
     since: int
-    suffix: str = ""  # exact, so never the owner's "+"
+    suffix = ""  # exact, so never the owner's "+"
 
     @property
     def value(self) -> int:

@@ -2,9 +2,10 @@
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from .fields import Fields, close_match, is_slug, kind_of
-from .model import Tag
+from .model import Project, Tag
 
 
 def tag_slug(name: str) -> str:
@@ -69,7 +70,7 @@ class Technologies:
             fields.error(f'"{name}"', f"no project's stack names this technology{hint}")
 
 
-def tags_in_use(projects) -> dict[str, Tag]:
+def tags_in_use(projects: Iterable[Project]) -> dict[str, Tag]:
     """Every tag some project uses, keyed by slug, in the order the list first shows it."""
     tags: dict[str, Tag] = {}
     for project in projects:
