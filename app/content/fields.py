@@ -2,9 +2,7 @@
 
 Each mistake is one line naming its file and field ("site.toml: hero.title:
 expected text, found a whole number"), in TOML's words rather than Python's.
-Keys nobody asked for are mistakes too, reported with the nearest known key,
-so a misspelt setting never silently does nothing. Nothing here knows this
-site's schema (schema.py does).
+Nothing here knows this site's schema (schema.py does).
 """
 
 import datetime
