@@ -8,6 +8,7 @@ odd query strings cannot grow the cache. A page request does no template work.
 
 from flask import Flask, Response, current_app, render_template, request
 
+from .content import clock
 from .encoding import Encoded, encode, respond
 from .htmx import VARY, wants_fragment
 
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
 
 def rendered(key: tuple, template: str, content_type: str, **context) -> Encoded:
     cache: dict = current_app.extensions["rendered"]
+    key = (clock.today().year, *key)  # "Years Building" changes on January 1: a copy per year
     entry = cache.get(key)
     if entry is None:
         # Two threads may both render on a cold start; both produce the same bytes.

@@ -9,10 +9,10 @@ import subprocess
 import pytest
 from bs4 import BeautifulSoup
 
-from app import create_app
 from app.config import ROOT
-from app.content import ContentError, load_content, tag_slug
-from tests.conftest import DATA, app_settings
+from app.content import ContentError, clock, load_content
+from tests.conftest import DATA
+from tests.content_support import break_field, check
 
 
 def test_loads_the_owners_five_projects_in_order():
@@ -28,6 +28,24 @@ def test_derived_figures_follow_the_data():
     figures = {f.label: f.value for f in content.site.figures}
     assert figures["Projects"] == len(content.projects) == 5
     assert figures["Years Building"] == datetime.date.today().year - 2021
+
+
+def years_building(response) -> str:
+    figures = BeautifulSoup(response.text, "html.parser").select(".figures div")
+    return next(div.dd.get_text() for div in figures if div.dt.get_text() == "Years Building")
+
+
+def test_years_building_turns_over_on_new_years_day_without_a_restart(make_app, monkeypatch):
+    # The journey's first year is 2021. The app starts on New Year's Eve and is still serving the next morning.
+    monkeypatch.setattr(clock, "today", lambda: datetime.date(2030, 12, 31))
+    client = make_app().test_client()
+    new_years_eve = client.get("/")
+    assert years_building(new_years_eve) == "9"
+    monkeypatch.setattr(clock, "today", lambda: datetime.date(2031, 1, 1))
+    # The browser's copy from last night is not confirmed (no 304): the page has changed.
+    new_years_day = client.get("/", headers={"If-None-Match": new_years_eve.headers["ETag"]})
+    assert new_years_day.status_code == 200
+    assert years_building(new_years_day) == "10"
 
 
 def test_unset_owner_figures_are_left_out_and_listed(content_dir):
@@ -48,13 +66,6 @@ def test_owner_figures_and_links_once_set_are_used(content_dir):
     assert content.site.figures[0].value == 420
     assert [link.label for link in content.site.links] == ["GitHub"]
     assert not any("numbers.dsa_problems" in line for line in content.missing)
-
-
-def break_field(path, pattern, replacement):
-    text = path.read_text()
-    new = re.sub(pattern, replacement, text, count=1, flags=re.M)
-    assert new != text
-    path.write_text(new)
 
 
 @pytest.mark.parametrize("file, pattern, replacement, expected", [
@@ -84,17 +95,16 @@ def test_every_problem_is_reported_at_once(content_dir):
     assert len(error.value.errors) == 2
 
 
-def test_broken_content_stops_start_up_in_production(tmp_path, content_dir, monkeypatch):
+def test_broken_content_stops_start_up_in_production(make_app, content_dir, monkeypatch):
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)  # the production server, not a `flask` command
     break_field(content_dir / "projects/write.toml", r"^title = .*$", "")
-    settings = app_settings(tmp_path, APP_ENV="production", CONTENT_DIR=str(content_dir))
     with pytest.raises(ContentError, match="write.toml: title: missing"):
-        create_app(settings)
+        make_app(APP_ENV="production", CONTENT_DIR=str(content_dir))
 
 
-def test_broken_content_in_development_is_a_page_listing_the_errors(tmp_path, content_dir):
+def test_broken_content_in_development_is_a_page_listing_the_errors(make_app, content_dir):
     break_field(content_dir / "projects/write.toml", r"^title = .*$", "tittle = 'Write'")
-    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    client = make_app(CONTENT_DIR=str(content_dir)).test_client()
     response = client.get("/")
     assert response.status_code == 500
     page = BeautifulSoup(response.text, "html.parser")
@@ -114,22 +124,16 @@ def test_content_check_passes_and_lists_the_owners_gaps(runner):
         assert gap in result.output
 
 
-def check(content_dir, tmp_path):
-    """`flask content check` on this content, as the owner runs it (no app start-up in between)."""
-    app = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir)))
-    return app.test_cli_runner().invoke(args=["content", "check"])
-
-
-def test_content_check_fails_on_broken_content(content_dir, tmp_path):
+def test_content_check_fails_on_broken_content(content_dir, make_app):
     break_field(content_dir / "projects/write.toml", r"^outcome = .*$", "")
-    result = check(content_dir, tmp_path)
+    result = check(make_app(CONTENT_DIR=str(content_dir)))
     assert result.exit_code == 1
     assert result.output.startswith("Content errors:\n")
     assert "Cannot start" not in result.output
     assert f"  - {content_dir}/projects/write.toml: outcome: missing\n" in result.output
 
 
-def test_content_check_in_production_is_a_check_not_a_start_up(content_dir, tmp_path):
+def test_content_check_in_production_is_a_check_not_a_start_up(content_dir):
     break_field(content_dir / "projects/write.toml", r"^outcome = .*$", "")
     result = subprocess.run(
         [str(ROOT / ".venv/bin/flask"), "content", "check"], cwd=ROOT, capture_output=True, text=True, timeout=60,
@@ -147,84 +151,35 @@ def test_content_check_in_production_is_a_check_not_a_start_up(content_dir, tmp_
     ("site.toml", r'^github = ""', 'githb = "https://github.com/x"', 'site.toml: links.githb: unknown key; did you mean "github"?'),
     ("site.toml", r"^\[footer\]", "[footer]\nfavourite_colour = 'blue'", "site.toml: footer.favourite_colour: unknown key"),
 ])
-def test_an_unknown_key_is_one_error_with_a_suggestion(content_dir, tmp_path, file, pattern, replacement, expected):
+def test_an_unknown_key_is_one_error_with_a_suggestion(content_dir, make_app, file, pattern, replacement, expected):
     break_field(content_dir / file, pattern, replacement)
-    result = check(content_dir, tmp_path)
+    result = check(make_app(CONTENT_DIR=str(content_dir)))
     assert result.exit_code == 1
     assert result.output.splitlines() == ["Content errors:", f"  - {content_dir}/{expected}"]
 
 
-def test_invalid_toml_is_one_error_with_its_line_and_column(content_dir, tmp_path):
+def test_invalid_toml_is_one_error_with_its_line_and_column(content_dir, make_app):
     break_field(content_dir / "site.toml", r'^role = .*$', "role = Software Engineer")
-    result = check(content_dir, tmp_path)
+    result = check(make_app(CONTENT_DIR=str(content_dir)))
     assert result.output.splitlines() == [
         "Content errors:", f"  - {content_dir}/site.toml: not valid TOML at line 7, column 8: Invalid value",
     ]
 
 
-def test_a_wrong_type_says_what_was_expected_and_found_once(content_dir, tmp_path):
+def test_a_wrong_type_says_what_was_expected_and_found_once(content_dir, make_app):
     break_field(content_dir / "projects/write.toml", r"^stack = .*$", 'stack = "Next.js, TypeScript"')
-    result = check(content_dir, tmp_path)
+    result = check(make_app(CONTENT_DIR=str(content_dir)))
     assert result.output.splitlines() == [
         "Content errors:", f"  - {content_dir}/projects/write.toml: stack: expected a list of text, found text",
     ]
 
 
-def test_a_wrong_snippet_language_is_reported_once(content_dir, tmp_path):
+def test_a_wrong_snippet_language_is_reported_once(content_dir, make_app):
     break_field(content_dir / "site.toml", r"^snippet_language = .*$", "snippet_language = 5")
-    result = check(content_dir, tmp_path)
+    result = check(make_app(CONTENT_DIR=str(content_dir)))
     assert result.output.splitlines() == [
         "Content errors:", f"  - {content_dir}/site.toml: principles.snippet_language: expected text, found a whole number",
     ]
-
-
-def test_c_cpp_and_csharp_are_three_tags(content_dir):
-    break_field(content_dir / "projects/write.toml", r"^stack = \[", 'stack = ["C++", "C#", ')
-    content = load_content(content_dir)
-    assert {"c", "cpp", "csharp"} <= content.tags.keys()
-    assert [p.slug for p in content.projects_tagged("c")] == ["sun-ray-casting"]
-    assert [p.slug for p in content.projects_tagged("cpp")] == [p.slug for p in content.projects_tagged("csharp")] == ["write"]
-
-
-@pytest.mark.parametrize("name, slug", [
-    ("Python", "python"), ("Node.js", "nodejs"), ("Socket.io", "socketio"), ("STUN/TURN", "stun-turn"),
-    ("Binance API", "binance-api"), ("C", "c"), ("Computer Graphics", "computer-graphics"), ("Next.js", "nextjs"),
-    ("C++", "cpp"), ("C#", "csharp"), ("F#", "fsharp"), ("Pokémon Go", "pokemon-go"),
-])
-def test_tag_slugs_are_lowercase_ascii(name, slug):
-    assert tag_slug(name) == slug
-
-
-@pytest.mark.parametrize("stack, expected", [
-    ('["C", "c"]', 'stack: "c" and "C" ({dir}/projects/sun-ray-casting.toml) would share the tag slug "c"'),
-    ('["Node.js", "NodeJS"]', 'stack: "NodeJS" and "Node.js" ({dir}/projects/crypto-exchange.toml) would share the tag slug "nodejs"'),
-    ('["日本語"]', 'stack: "日本語" has no letter or digit to make its tag slug from'),
-])
-def test_a_slug_collision_or_an_empty_slug_names_the_technologies(content_dir, tmp_path, stack, expected):
-    break_field(content_dir / "projects/write.toml", r"^stack = .*$", f"stack = {stack}")
-    result = check(content_dir, tmp_path)
-    assert result.exit_code == 1
-    assert f"{content_dir}/projects/write.toml: {expected.format(dir=content_dir)}" in result.output
-
-
-def test_the_owner_can_choose_a_technologys_slug(content_dir, tmp_path):
-    break_field(content_dir / "projects/write.toml", r"^stack = .*$", 'stack = ["日本語", "C++"]')
-    (content_dir / "site.toml").write_text(
-        (content_dir / "site.toml").read_text() + '\n[technology_slugs]\n"日本語" = "japanese"\n"C++" = "cplusplus"\n'
-    )
-    content = load_content(content_dir)
-    assert [(t.name, t.slug) for t in content.project("write").stack] == [("日本語", "japanese"), ("C++", "cplusplus")]
-    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
-    assert "Write" in client.get("/work?tag=japanese").text
-
-
-def test_two_chosen_slugs_that_collide_are_one_error_not_a_false_unused_one(content_dir, tmp_path):
-    (content_dir / "site.toml").write_text(
-        (content_dir / "site.toml").read_text() + '\n[technology_slugs]\n"Node.js" = "node"\n"React" = "node"\n'
-    )
-    with pytest.raises(ContentError) as error:
-        load_content(content_dir)
-    assert all('would share the tag slug "node"' in line for line in error.value.errors), error.value.errors
 
 
 def test_a_folder_where_a_project_file_belongs_is_a_content_error(content_dir):
@@ -232,14 +187,6 @@ def test_a_folder_where_a_project_file_belongs_is_a_content_error(content_dir):
     with pytest.raises(ContentError) as error:
         load_content(content_dir)
     assert error.value.errors == [f"{content_dir}/projects/extra.toml: cannot be read (Is a directory)"]
-
-
-def test_a_chosen_slug_for_a_technology_no_project_uses_is_an_error(content_dir, tmp_path):
-    (content_dir / "site.toml").write_text(
-        (content_dir / "site.toml").read_text() + '\n[technology_slugs]\n"Nodejs" = "node"\n'
-    )
-    result = check(content_dir, tmp_path)
-    assert f'site.toml: technology_slugs."Nodejs": no project\'s stack names this technology; did you mean "Node.js"?' in result.output
 
 
 @pytest.mark.parametrize("pattern, replacement, expected", [
@@ -280,17 +227,17 @@ def test_content_check_documents_itself(runner):
 REPOSITORY, DEMO = "https://github.com/example/write", "https://write.example.com/"
 
 
-def site_with_links(content_dir, tmp_path, links: str):
+def site_with_links(make_app, content_dir, links: str):
     break_field(content_dir / "projects/write.toml", r"^slug = ", f"{links}\nslug = ")
-    return create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    return make_app(CONTENT_DIR=str(content_dir)).test_client()
 
 
 def json_ld(page) -> dict:
     return json.loads(page.select_one('script[type="application/ld+json"]').string)
 
 
-def test_a_projects_source_and_demo_are_on_its_card_page_and_json_ld(content_dir, tmp_path):
-    client = site_with_links(content_dir, tmp_path, f'repository = "{REPOSITORY}"\ndemo = "{DEMO}"')
+def test_a_projects_source_and_demo_are_on_its_card_page_and_json_ld(content_dir, make_app):
+    client = site_with_links(make_app, content_dir, f'repository = "{REPOSITORY}"\ndemo = "{DEMO}"')
     card = BeautifulSoup(client.get("/").text, "html.parser").select_one("#project-write")
     links = [(a.get_text(), a["href"]) for a in card.select(".project-links a")]
     assert links == [("Source: Write", REPOSITORY), ("Live demo: Write", DEMO)]
@@ -300,8 +247,8 @@ def test_a_projects_source_and_demo_are_on_its_card_page_and_json_ld(content_dir
     assert json_ld(page)["url"].endswith("/work/write")
 
 
-def test_a_project_with_only_a_repository_shows_only_source(content_dir, tmp_path):
-    client = site_with_links(content_dir, tmp_path, f'repository = "{REPOSITORY}"')
+def test_a_project_with_only_a_repository_shows_only_source(content_dir, make_app):
+    client = site_with_links(make_app, content_dir, f'repository = "{REPOSITORY}"')
     page = BeautifulSoup(client.get("/work/write").text, "html.parser")
     assert [a.get_text() for a in page.select(".project-links a")] == ["Source: Write"]
     assert json_ld(page)["about"] == {"@type": "SoftwareSourceCode", "name": "Write", "codeRepository": REPOSITORY}
@@ -383,12 +330,12 @@ def test_a_figure_of_zero_is_a_content_error(content_dir, key, label):
     ]
 
 
-def test_card_numbers_follow_the_list_not_the_raw_order(tmp_path, content_dir):
+def test_card_numbers_follow_the_list_not_the_raw_order(make_app, content_dir):
     for n, name in enumerate(["l1-market-data-engine", "crypto-exchange", "webrtc-video-platform", "write", "sun-ray-casting"]):
         break_field(content_dir / "projects" / f"{name}.toml", r"^order = .*$", f"order = {n * 4 + 2}")  # 2, 6, 10, 14, 18
     content = load_content(content_dir)
     assert [p.number for p in content.projects] == ["01", "02", "03", "04", "05"]
-    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    client = make_app(CONTENT_DIR=str(content_dir)).test_client()
     page = BeautifulSoup(client.get("/").text, "html.parser")
     assert [p.text for p in page.select(".project-number")] == ["01", "02", "03", "04", "05"]
     case = BeautifulSoup(client.get("/work/webrtc-video-platform").text, "html.parser")

@@ -7,9 +7,9 @@ import pytest
 from app import create_app
 from app.content import ContentError, load_content
 from tests.conftest import DATA, app_settings
+from tests.content_support import break_field, check
 from tests.cv_support import fill_in
 from tests.html import text
-from tests.test_content import break_field, check
 
 GAPS = ("identity.location", "identity.time_zone", "availability:", "journey.milestones: no milestone says")
 
@@ -49,12 +49,12 @@ def test_not_open_to_opportunities_says_so_without_more(content_dir):
     (r"^replies = ", "reply = ", 'availability.reply: unknown key; did you mean "replies"?'),
     (r'^looking_for = .*$', 'looking_for = "remote"', "availability.looking_for: expected a list of text, found text"),
 ])
-def test_wrong_new_fields_are_content_errors(content_dir, tmp_path, pattern, replacement, expected):
+def test_wrong_new_fields_are_content_errors(content_dir, make_app, pattern, replacement, expected):
     fill_in(content_dir)
     break_field(content_dir / "site.toml", pattern, replacement)
     with pytest.raises(ContentError, match=expected.replace("[", r"\[").replace("]", r"\]")):
         load_content(content_dir)
-    assert expected in check(content_dir, tmp_path).stderr
+    assert expected in check(make_app(CONTENT_DIR=str(content_dir))).stderr
 
 
 def test_a_kind_without_an_organisation_is_a_gap(content_dir):

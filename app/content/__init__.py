@@ -8,8 +8,9 @@ from flask import Flask
 from ..config import resolve_site_url
 
 from .cli import content_cli
-from .load import ContentError, load_content, tag_slug
+from .load import ContentError, load_content
 from .model import Content, Project, Tag
+from .tags import tag_slug
 
 __all__ = ["Content", "ContentError", "Project", "Tag", "init_app", "load_content", "tag_slug", "use_content"]
 

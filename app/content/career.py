@@ -2,13 +2,14 @@
 
 All of them are the owner's to give: while one is unset it is listed as a gap
 by `flask content check` and left out of every page and format, never guessed
-or shown as a placeholder. The loader in load.py calls these.
+or shown as a placeholder. schema.py reads them with the rest of the files.
 """
 
 import functools
 import zoneinfo
 
-from .model import Availability
+from .fields import Fields
+from .model import Availability, Milestone
 
 MILESTONE_KINDS = ("work", "education")
 
@@ -19,7 +20,7 @@ def time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-def identity_extras(identity, missing: list[str]) -> tuple[str, str]:
+def identity_extras(identity: Fields, missing: list[str]) -> tuple[str, str]:
     """identity.location (free text) and identity.time_zone (an IANA name)."""
     path = identity.file
     location = identity.text("location", optional=True)
@@ -34,21 +35,7 @@ def identity_extras(identity, missing: list[str]) -> tuple[str, str]:
     return location, time_zone
 
 
-def boolean(fields, key: str) -> bool | None:
-    from .load import kind_of  # load.py imports this module
-
-    fields.known.add(key)
-    if key not in fields.data:
-        fields.error(key, "missing")
-        return None
-    value = fields.data[key]
-    if not isinstance(value, bool):
-        fields.error(key, f"expected true or false, found {kind_of(value)}")
-        return None
-    return value
-
-
-def availability(root, missing: list[str]) -> Availability | None:
+def availability(root: Fields, missing: list[str]) -> Availability | None:
     """The [availability] table, or None when the owner has not said."""
     path = root.file
     if "availability" not in root.data:
@@ -56,9 +43,8 @@ def availability(root, missing: list[str]) -> Availability | None:
         missing.append(f"{path}: availability: whether you are open to opportunities is not said, so the site and CV say nothing of it")
         return None
     table = root.table("availability")
-    is_open = boolean(table, "open_to_opportunities")
-    looking_for = table.texts("looking_for") if "looking_for" in table.data else ()
-    table.known.add("looking_for")
+    is_open = table.boolean("open_to_opportunities")
+    looking_for = table.texts("looking_for", optional=True)
     starting = table.text("starting", optional=True)
     replies = table.text("replies", optional=True)
     if is_open is None:
@@ -66,7 +52,7 @@ def availability(root, missing: list[str]) -> Availability | None:
     return Availability(is_open, looking_for, starting, replies)
 
 
-def milestone_entry(milestone, missing: list[str]) -> dict:
+def milestone_entry(milestone: Fields, missing: list[str]) -> dict:
     """What makes a milestone a CV entry: its kind, organisation, position and end year."""
     kind = milestone.text("kind", optional=True)
     if kind and kind not in MILESTONE_KINDS:
@@ -83,13 +69,13 @@ def milestone_entry(milestone, missing: list[str]) -> dict:
     }
 
 
-def unkinded_milestones(path: str, milestones, missing: list[str]) -> None:
+def unkinded_milestones(path: str, milestones: tuple[Milestone, ...], missing: list[str]) -> None:
     if all(not m.kind for m in milestones):
         missing.append(f"{path}: journey.milestones: no milestone says whether it is work or education (kind), "
                        "so the CV lists the journey as it is, without Experience and Education")
 
 
-def project_entry(fields) -> dict:
+def project_entry(fields: Fields) -> dict:
     return {
         "organisation": fields.text("organisation", optional=True),
         "year": fields.integer("year", optional=True),

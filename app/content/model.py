@@ -1,11 +1,14 @@
 """The portfolio's content as plain, immutable values.
 
 Loaded once at start-up by ``load.py``; templates read these fields directly.
+One figure reads the date instead: Years Building (``YearsSince``).
 """
 
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
+
+from . import clock
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,23 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class YearsSince:
+    """An entry of the Numbers section that grows each New Year: the years from ``since`` to today.
+
+    Worked out when a page is rendered, not at load, so a server running over
+    New Year shows the new figure on January 1 (rendering.py keeps a page per year).
+    """
+
+    label: str
+    since: int
+    suffix = ""  # exact, so never the owner's "+"
+
+    @property
+    def value(self) -> int:
+        return clock.today().year - self.since
+
+
+@dataclass(frozen=True)
 class Link:
     kind: str  # "email", "github" or "linkedin"
     label: str
@@ -125,7 +145,7 @@ class Site:
     philosophy_quote: tuple[str, ...]
     philosophy_text: str
     numbers_heading: str
-    figures: tuple[Figure, ...]
+    figures: tuple[Figure | YearsSince, ...]
     contact_heading: tuple[str, ...]
     contact_text: str
     links: tuple[Link, ...]
