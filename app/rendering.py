@@ -6,10 +6,11 @@ bounded (endpoint, a known slug or tag, page or fragment), never raw URLs, so
 odd query strings cannot grow the cache. A page request does no template work.
 """
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Response, render_template, request
 
-from .encoding import Encoded, encode, respond
 from .htmx import VARY, wants_fragment
+from .responses import Encoded, encode, respond
+from .site import current_site
 
 HTML = "text/html; charset=utf-8"
 # Browsers revalidate every time (a cheap 304 thanks to the ETag); a shared
@@ -20,12 +21,8 @@ PAGE_CACHE_CONTROL = "public, max-age=0, s-maxage=300, must-revalidate"
 NOT_SHARED_CACHE_CONTROL = "public, max-age=0, must-revalidate"
 
 
-def init_app(app: Flask) -> None:
-    app.extensions["rendered"] = {}
-
-
 def rendered(key: tuple, template: str, content_type: str, **context) -> Encoded:
-    cache: dict = current_app.extensions["rendered"]
+    cache = current_site().rendered
     entry = cache.get(key)
     if entry is None:
         # Two threads may both render on a cold start; both produce the same bytes.

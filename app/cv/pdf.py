@@ -14,7 +14,7 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
 from ..config import ROOT
-from ..social.draw import FONTS
+from ..pictures.draw import FONTS
 
 STYLESHEET = ROOT / "static" / "css" / "cv.css"
 # Only the font files and the stylesheet are read; nothing is fetched from the network.
