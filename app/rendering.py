@@ -1,7 +1,9 @@
 """Render once, serve from memory.
 
 Content only changes with a deploy, so every page and fragment is rendered
-(and compressed) the first time it is asked for, then kept. The keys are
+(and compressed) the first time it is asked for, then kept with the loaded
+site (app/site.py; an edit under `make run` starts a new site, with an empty
+cache). The keys are
 bounded (endpoint, a known slug or tag, page or fragment), never raw URLs, so
 odd query strings cannot grow the cache. A page request does no template work.
 """
