@@ -7,6 +7,7 @@ title, author, language and structure tree.
 
 import io
 import re
+import shutil
 import subprocess
 import threading
 
@@ -154,6 +155,16 @@ def test_pdf_is_immutable_at_its_hash_and_a_stale_hash_is_a_404(client, content_
     assert new_address != address
     assert changed.get(address).status_code == 404
     assert changed.get(new_address).data != response.data
+
+
+def test_an_edit_to_the_cv_stylesheet_gives_the_pdf_a_new_address(make_app, monkeypatch, tmp_path):
+    # make run follows edits to static/: the PDF's immutable address must follow its stylesheet too.
+    stylesheet = tmp_path / "cv.css"
+    shutil.copy(pdf.STYLESHEET, stylesheet)
+    monkeypatch.setattr(pdf, "STYLESHEET", stylesheet)
+    before = make_app().test_client().get("/cv.pdf").headers["Location"]
+    stylesheet.write_text(stylesheet.read_text() + "\nh1 { letter-spacing: 0.01em; }\n")
+    assert make_app().test_client().get("/cv.pdf").headers["Location"] != before
 
 
 def test_every_process_draws_the_same_bytes(client):
