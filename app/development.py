@@ -17,7 +17,7 @@ drops the site for a moment, and a restart on invalid content exits.
 While the content has errors, every request gets a page listing them in the
 words of `flask content check`, and the site comes back on the first request
 after they are fixed. Only in development: in production invalid content
-stops start-up (app/content/__init__.py) and files are read once.
+stops start-up (app/site_loader.py) and files are read once.
 """
 
 import dataclasses

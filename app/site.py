@@ -43,9 +43,10 @@ class Site:
 def current_site() -> Site:
     """The site this request sees: the one loaded when the request first asked, even if
     `make run` swaps in another meanwhile, so one response never mixes two sites."""
-    if "site" not in g:
-        g.site = current_app.extensions[EXTENSION]
-    return g.site
+    site = g.get("site")
+    if site is None:
+        site = g.site = current_app.extensions[EXTENSION]
+    return site
 
 
 def site_of(app: Flask) -> Site:
