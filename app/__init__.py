@@ -5,9 +5,8 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, bodies, config, contact, content, cv, development, errors, rendering, requestlog, security, social
-from .health import bp as health_bp
-from .pages import bp as pages_bp
+from . import (assets, config, contact, content, cv, development, errors, health, htmx, pages, pictures, request_bodies,
+               requestlog, security, site_loader)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -27,18 +26,27 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Content is static per deploy: read and validated once, here; in production
     # a mistake in data/ stops start-up instead of failing a visitor's request.
+    site_loader.init_app(app)
     content.init_app(app)
 
     requestlog.init_app(app)  # first, so every request is timed and logged, even one refused early
     security.init_app(app)
-    bodies.init_app(app)
+    request_bodies.init_app(app)
+    htmx.init_app(app)
     assets.init_app(app)
-    rendering.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(pages_bp)
-    social.init_app(app)
+    pictures.init_app(app)
     cv.init_app(app)
     contact.init_app(app)
-    app.register_blueprint(health_bp)
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(pictures.bp)
+    app.register_blueprint(cv.bp)
+    app.register_blueprint(contact.bp)
+    app.register_blueprint(health.bp)
+
+    cv.draw_ahead(app)  # production only; last, as it renders with everything above
+
     development.init_app(app)  # outermost: under make run, an edit reaches past every cache
     return app

@@ -10,10 +10,10 @@ import hashlib
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app
+from flask import Blueprint, Flask, abort
 
-from .config import ROOT
-from .encoding import Encoded, encode, respond
+from .responses import Encoded, encode, respond
+from .site import current_site
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=300"
@@ -59,14 +59,15 @@ class Assets:
 
 @bp.get("/static/<path:name>")
 def static_file(name: str):
-    found = current_app.extensions["assets"].find(name)
+    found = current_site().assets.find(name)
     if found is None:
         abort(404)
     return respond(*found)
 
 
+def asset_url(name: str) -> str:
+    return current_site().assets.url(name)
+
+
 def init_app(app: Flask) -> None:
-    assets = Assets(ROOT / "static")
-    app.extensions["assets"] = assets
-    app.jinja_env.globals["asset_url"] = assets.url
-    app.register_blueprint(bp)
+    app.jinja_env.globals["asset_url"] = asset_url

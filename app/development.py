@@ -3,8 +3,9 @@
 Each request first compares the files under the content folder, templates/
 and static/ with what was seen last (names, sizes, modification times: a
 fraction of a millisecond for this site). When anything was added, changed
-or deleted, the content is read again and every cache (rendered pages,
-link-preview pictures, static files and their hashed names) is dropped, in
+or deleted, the whole site is read again into a new ``Site`` (app/site.py:
+content, static files and their hashed names, pictures, empty caches for
+rendered pages and the CV's exports) and swapped in with one assignment, in
 this process, without a restart: a new project file is a page on the next
 request. Python code is still werkzeug's reloader's to watch.
 
@@ -16,9 +17,10 @@ drops the site for a moment, and a restart on invalid content exits.
 While the content has errors, every request gets a page listing them in the
 words of `flask content check`, and the site comes back on the first request
 after they are fixed. Only in development: in production invalid content
-stops start-up (app/content/__init__.py) and files are read once.
+stops start-up (app/site_loader.py) and files are read once.
 """
 
+import dataclasses
 import logging
 import os
 import re
@@ -31,12 +33,12 @@ from urllib.parse import parse_qs
 from flask import Flask
 from flask.logging import default_handler
 
-from .assets import Assets
-from .contact import delivery
 from .config import ROOT
-from .content import ContentError, load_content, use_content
+from .contact import delivery
+from .content import ContentError
 from .requestlog import log_request, request_id
-from .social import use_pictures
+from .site import site_of, use_site
+from .site_loader import load_site
 
 log = logging.getLogger("app.development")
 
@@ -133,7 +135,7 @@ class FollowEdits:
             return self.changes(environ, start_response)
         if self.following:
             self.follow()
-        errors = self.app.extensions["content_errors"]
+        errors = site_of(self.app).errors
         if not errors:
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
@@ -149,26 +151,23 @@ class FollowEdits:
         return [body]
 
     def reload(self) -> None:
-        app = self.app
+        """Swap in a whole new site; while data/ is invalid, keep the last good one, with its errors."""
+        old = site_of(self.app)
         try:
-            content = load_content(Path(app.config["CONTENT_DIR"]))
+            new = load_site(self.app, old.url_setting)
         except ContentError as error:
-            if tuple(error.errors) != app.extensions["content_errors"]:
-                log.warning("Content errors:\n%s", "\n".join(f"  - {line}" for line in error.errors))
-            app.extensions["content_errors"] = tuple(error.errors)
+            errors = tuple(error.errors)
+            if errors != old.errors:
+                log.warning("Content errors:\n%s", "\n".join(f"  - {line}" for line in errors))
+            use_site(self.app, dataclasses.replace(old, errors=errors))
             return
-        if app.extensions["content_errors"]:
+        if old.errors:
             log.info("The content is valid again.")
-        use_content(app, content)
-        use_pictures(app, content)
-        assets = app.extensions["assets"] = Assets(ROOT / "static")
-        app.jinja_env.globals["asset_url"] = assets.url
-        # A new dict, not clear(): a render in flight writes its old page into the old one.
-        app.extensions["rendered"] = {}
+        use_site(self.app, new)
 
 
 def init_app(app: Flask) -> None:
-    if app.config["APP_ENV"] == "production" and not app.extensions["content_errors"]:
+    if app.config["APP_ENV"] == "production" and not site_of(app).errors:
         return
     if app.debug and default_handler not in logging.getLogger("app").handlers:
         # `flask run` configures no logging: without this, the request log (app/requestlog.py) is silent.

@@ -1,16 +1,21 @@
 """Render once, serve from memory.
 
 Content only changes with a deploy, so every page and fragment is rendered
-(and compressed) the first time it is asked for, then kept. The keys are
-bounded (endpoint, a known slug or tag, page or fragment), never raw URLs, so
-odd query strings cannot grow the cache. A page request does no template work.
+(and compressed) the first time it is asked for, then kept with the loaded
+site (app/site.py; an edit under `make run` starts a new site, with an empty
+cache). Only "Years Building" changes on its own, on January 1: the year is
+part of every key, so a server running over New Year renders the page again.
+The keys are bounded (the year, endpoint, a known slug or tag, page or
+fragment), never raw URLs, so odd query strings cannot grow the cache. A page
+request does no template work.
 """
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Response, render_template, request
 
 from .content import clock
-from .encoding import Encoded, encode, respond
 from .htmx import VARY, wants_fragment
+from .responses import Encoded, encode, respond
+from .site import current_site
 
 HTML = "text/html; charset=utf-8"
 # Browsers revalidate every time (a cheap 304 thanks to the ETag); a shared
@@ -21,12 +26,8 @@ PAGE_CACHE_CONTROL = "public, max-age=0, s-maxage=300, must-revalidate"
 NOT_SHARED_CACHE_CONTROL = "public, max-age=0, must-revalidate"
 
 
-def init_app(app: Flask) -> None:
-    app.extensions["rendered"] = {}
-
-
 def rendered(key: tuple, template: str, content_type: str, **context) -> Encoded:
-    cache: dict = current_app.extensions["rendered"]
+    cache = current_site().rendered
     key = (clock.today().year, *key)  # "Years Building" changes on January 1: a copy per year
     entry = cache.get(key)
     if entry is None:

@@ -40,8 +40,8 @@ from string import Template
 
 from app.assets import Assets
 from app.config import ROOT
-from app.encoding import gzipped
 from app.requestlog import printable
+from app.responses import gzipped
 from deploy import tls
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"

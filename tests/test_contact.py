@@ -12,6 +12,7 @@ from itsdangerous import TimestampSigner
 
 from app import create_app
 from app.contact import storage
+from app.site import site_of
 from tests.conftest import app_settings, database_locked, rows
 from tests.html import PARTIAL, hidden_fields, soup, text
 
@@ -607,7 +608,7 @@ def test_a_limited_message_is_neutral_and_offers_another_way(limited_app):
     words = " ".join(alert.get_text().split())
     assert "You have sent" not in words and "you sent" not in words.lower()  # never blames this sender
     assert "at most 8 messages an hour from one network address" in words
-    site = limited_app.extensions["content"].site
+    site = site_of(limited_app).content.site
     expected = [link.href for link in site.links if link.kind in ("email", "linkedin")]
     assert [a["href"] for a in alert.select("a")] == expected
     assert soup(response).select_one("#message").get_text() == "My very first message, please keep me."

@@ -7,15 +7,14 @@ title, author, language and structure tree.
 
 import io
 import re
+import shutil
 import subprocess
 import threading
 
 import pytest
 from pypdf import PdfReader
 
-from app import create_app
 from app.cv import _drawn, pdf
-from tests.conftest import app_settings
 from tests.cv_support import EMAIL, GITHUB, LINKEDIN, SITE_URL, fill_in
 from tests.html import soup, text
 
@@ -27,10 +26,10 @@ MILESTONES = [
 
 
 @pytest.fixture
-def filled(content_dir, tmp_path):
+def filled(content_dir, make_app):
     """A client on content with every optional field set."""
     fill_in(content_dir)
-    return create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    return make_app(CONTENT_DIR=str(content_dir)).test_client()
 
 
 def pdf_of(client) -> bytes:
@@ -140,7 +139,7 @@ def test_filled_in_pdf_links_the_site_github_and_linkedin(filled, tmp_path):
     assert int(re.search(r"Pages:\s+(\d+)", poppler("pdfinfo", data, tmp_path))[1]) <= 2
 
 
-def test_pdf_is_immutable_at_its_hash_and_a_stale_hash_is_a_404(client, content_dir, tmp_path):
+def test_pdf_is_immutable_at_its_hash_and_a_stale_hash_is_a_404(client, content_dir, make_app):
     moved = client.get("/cv.pdf")
     assert moved.headers["Cache-Control"] == "public, max-age=300"
     address = moved.headers["Location"]
@@ -151,11 +150,21 @@ def test_pdf_is_immutable_at_its_hash_and_a_stale_hash_is_a_404(client, content_
     # A changed CV is a new address; the old one is gone.
     site = content_dir / "site.toml"
     site.write_text(site.read_text().replace('role = "Software Engineer"', 'role = "Systems Engineer"'))
-    changed = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    changed = make_app(CONTENT_DIR=str(content_dir)).test_client()
     new_address = changed.get("/cv.pdf").headers["Location"]
     assert new_address != address
     assert changed.get(address).status_code == 404
     assert changed.get(new_address).data != response.data
+
+
+def test_an_edit_to_the_cv_stylesheet_gives_the_pdf_a_new_address(make_app, monkeypatch, tmp_path):
+    # make run follows edits to static/: the PDF's immutable address must follow its stylesheet too.
+    stylesheet = tmp_path / "cv.css"
+    shutil.copy(pdf.STYLESHEET, stylesheet)
+    monkeypatch.setattr(pdf, "STYLESHEET", stylesheet)
+    before = make_app().test_client().get("/cv.pdf").headers["Location"]
+    stylesheet.write_text(stylesheet.read_text() + "\nh1 { letter-spacing: 0.01em; }\n")
+    assert make_app().test_client().get("/cv.pdf").headers["Location"] != before
 
 
 def test_every_process_draws_the_same_bytes(client):
@@ -165,17 +174,17 @@ def test_every_process_draws_the_same_bytes(client):
     assert pdf_of(client) == first
 
 
-def test_fifty_concurrent_first_requests_draw_the_pdf_once(tmp_path, monkeypatch):
+def test_fifty_concurrent_first_requests_draw_the_pdf_once(make_app, monkeypatch):
     drawn = []
     real_draw = pdf.draw
     monkeypatch.setattr(pdf, "draw", lambda html: drawn.append(html) or real_draw(html))
     _drawn.clear()
-    app = create_app(app_settings(tmp_path))
+    app = make_app()
     address = app.test_client().get("/cv.pdf").headers["Location"]
     assert len(drawn) == 1
     _drawn.clear()
     drawn.clear()
-    app = create_app(app_settings(tmp_path))
+    app = make_app()
     statuses = []
     start = threading.Barrier(50)
 

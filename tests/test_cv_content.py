@@ -4,9 +4,8 @@ listed as gaps while unset, never invented."""
 
 import pytest
 
-from app import create_app
 from app.content import ContentError, load_content
-from tests.conftest import DATA, app_settings
+from tests.conftest import DATA
 from tests.content_support import break_field, check
 from tests.cv_support import fill_in
 from tests.html import text
@@ -64,10 +63,10 @@ def test_a_kind_without_an_organisation_is_a_gap(content_dir):
                for line in load_content(content_dir).missing)
 
 
-def test_a_project_may_name_its_year_and_organisation(content_dir, tmp_path):
+def test_a_project_may_name_its_year_and_organisation(content_dir, make_app):
     project = content_dir / "projects" / "write.toml"
     project.write_text(project.read_text() + 'year = 2024\norganisation = "Side project"\n')
-    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    client = make_app(CONTENT_DIR=str(content_dir)).test_client()
     assert "2024 · Side project" in text(client.get("/cv"))
     resume = client.get("/resume.json").get_json()
     write = next(p for p in resume["projects"] if p["name"] == "Write")

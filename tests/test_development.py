@@ -9,16 +9,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
-from app import create_app
+from app import development
 from app.config import ROOT
 from app.content import ContentError, load_content
-from app import development
 from app.development import snapshot
-from tests.conftest import app_settings
+from app.site import site_of
 
 
 class DevServer:
@@ -90,6 +90,15 @@ def dev_server(tmp_path, content_dir):
         server.stop()
 
 
+def add_sixth_project(content_dir: Path) -> Path:
+    """A sixth project, "The Sixth", at /work/sixth: a copy of Write."""
+    sixth = content_dir / "projects" / "sixth.toml"
+    text = (content_dir / "projects" / "write.toml").read_text()
+    sixth.write_text(text.replace('slug = "write"', 'slug = "sixth"').replace("order = 4", "order = 6")
+                     .replace('title = "Write"', 'title = "The Sixth"'))
+    return sixth
+
+
 def titles(html: str) -> list[str]:
     return [h.get_text() for h in BeautifulSoup(html, "html.parser").select(".project-title")]
 
@@ -98,10 +107,7 @@ def test_make_run_follows_new_broken_fixed_and_deleted_content(dev_server, conte
     assert dev_server.get("/")[0] == 200
 
     # A sixth project: its page is there on the next request.
-    sixth = content_dir / "projects" / "sixth.toml"
-    text = (content_dir / "projects" / "write.toml").read_text()
-    sixth.write_text(text.replace('slug = "write"', 'slug = "sixth"').replace("order = 4", "order = 6")
-                     .replace('title = "Write"', 'title = "The Sixth"'))
+    sixth = add_sixth_project(content_dir)
     started = time.monotonic()
     status, page = dev_server.get("/work/sixth")
     assert (status, time.monotonic() - started < 3) == (200, True)
@@ -148,8 +154,8 @@ def test_make_run_starts_on_invalid_content_and_recovers(tmp_path, content_dir):
         server.stop()
 
 
-def test_the_development_app_follows_content_templates_and_static(tmp_path, content_dir):
-    app = create_app(app_settings(tmp_path, DEBUG=True, CONTENT_DIR=str(content_dir)))
+def test_the_development_app_follows_content_templates_and_static(make_app, content_dir):
+    app = make_app(DEBUG=True, CONTENT_DIR=str(content_dir))
     assert app.wsgi_app.folders == [content_dir, ROOT / "templates", ROOT / "static"]
 
 
@@ -170,28 +176,113 @@ def test_a_snapshot_changes_with_new_changed_and_deleted_files(tmp_path):
     assert snapshot([tmp_path]) not in (before, added, changed)
 
 
-def test_an_edit_drops_the_rendered_pages_and_static_files(tmp_path, content_dir):
+def test_an_edit_drops_the_rendered_pages_and_static_files(make_app, content_dir):
     # In-process, as make run's app: an edit under static/ gives the stylesheet a new hashed URL.
-    app = create_app(app_settings(tmp_path, DEBUG=True, CONTENT_DIR=str(content_dir)))
+    app = make_app(DEBUG=True, CONTENT_DIR=str(content_dir))
     client = app.test_client()
     assert client.get("/").status_code == 200
-    rendered, assets = app.extensions["rendered"], app.extensions["assets"]
+    rendered, assets = site_of(app).rendered, site_of(app).assets
     assert rendered
     (content_dir / "site.toml").write_text((content_dir / "site.toml").read_text() + "\n")
     assert client.get("/").status_code == 200
-    assert app.extensions["rendered"] is not rendered and app.extensions["assets"] is not assets
+    assert site_of(app).rendered is not rendered and site_of(app).assets is not assets
 
 
-def test_an_unexpected_error_while_reloading_is_tried_again_on_the_next_request(tmp_path, content_dir, monkeypatch):
-    app = create_app(app_settings(tmp_path, DEBUG=True, CONTENT_DIR=str(content_dir)))
+def test_an_unexpected_error_while_reloading_is_tried_again_on_the_next_request(make_app, content_dir, monkeypatch):
+    app = make_app(DEBUG=True, CONTENT_DIR=str(content_dir))
     client = app.test_client()
     write = content_dir / "projects" / "write.toml"
     write.write_text(write.read_text().replace('title = "Write"', 'title = "Write, edited"'))
-    monkeypatch.setattr(development, "load_content", lambda folder: 1 / 0)
+    monkeypatch.setattr(development, "load_site", lambda app, url_setting: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         client.get("/work/write")
     monkeypatch.undo()
     assert "Write, edited" in client.get("/work/write").text
+
+
+def test_a_reload_swaps_in_a_whole_new_site_with_one_assignment(make_app, content_dir):
+    app = make_app(DEBUG=True, CONTENT_DIR=str(content_dir))
+    assert app.test_client().get("/").status_code == 200
+    old = site_of(app)
+    writes = []
+
+    class Recorded(dict):
+        def __setitem__(self, key, value):
+            writes.append(key)
+            super().__setitem__(key, value)
+
+    app.extensions = Recorded(app.extensions)
+    add_sixth_project(content_dir)
+    app.wsgi_app.follow()
+    new = site_of(app)
+    assert writes == ["site"]  # one assignment: never new content beside old pictures
+    assert new.content.project("sixth") and "sixth" in new.pictures.previews
+    assert new.exports.content is new.content and new.rendered == {}
+    parts = ("content", "assets", "pictures", "exports", "rendered")
+    for part in parts:
+        assert getattr(new, part) is not getattr(old, part), part
+    # Templates read the site through the request's current_site(), never a copy kept aside.
+    kept = {id(part) for site in (old, new) for part in (site, site.content.site, *(getattr(site, p) for p in parts))}
+    with app.test_request_context():  # Flask's own globals (request, g...) are proxies that need one
+        for name, value in app.jinja_env.globals.items():
+            assert id(value) not in kept and id(getattr(value, "__self__", None)) not in kept, name
+
+
+def test_a_request_during_a_reload_is_answered_from_one_site(make_app, content_dir, monkeypatch):
+    # The page of a project deleted while it renders: the request finishes with the site it began
+    # with (its content and its picture), and the next request sees the new one, whole.
+    sixth = add_sixth_project(content_dir)
+    app = make_app(DEBUG=True, CONTENT_DIR=str(content_dir))
+    client = app.test_client()
+    preview = app.jinja_env.globals["social_preview"]
+
+    def deleted_midway(name):
+        if sixth.exists():
+            sixth.unlink()
+            app.wsgi_app.follow()
+            assert site_of(app).content.project("sixth") is None  # swapped while this page renders
+        return preview(name)
+
+    monkeypatch.setitem(app.jinja_env.globals, "social_preview", deleted_midway)
+    response = client.get("/work/sixth")
+    assert response.status_code == 200 and "The Sixth" in response.text
+    image = BeautifulSoup(response.text, "html.parser").find("meta", property="og:image")["content"]
+    assert "/social/sixth." in image
+    assert client.get("/work/sixth").status_code == 404
+
+
+def test_an_edit_made_while_the_site_is_read_is_not_missed(make_app, content_dir, monkeypatch):
+    # The files are listed before they are read: an edit landing during the reading is
+    # still new at the next request, which reads again.
+    app = make_app(DEBUG=True, CONTENT_DIR=str(content_dir))
+    client = app.test_client()
+    write = content_dir / "projects" / "write.toml"
+    write.write_text(write.read_text().replace('title = "Write"', 'title = "Write, first edit"'))
+    load_site = development.load_site
+
+    def read_then_edited(*args):
+        site = load_site(*args)
+        monkeypatch.setattr(development, "load_site", load_site)
+        write.write_text(write.read_text().replace('title = "Write, first edit"', 'title = "Write, the second edit"'))
+        return site
+
+    monkeypatch.setattr(development, "load_site", read_then_edited)
+    assert "Write, first edit" in client.get("/work/write").text
+    assert "Write, the second edit" in client.get("/work/write").text
+
+
+def test_the_content_errors_page_reloads_itself_only_while_edits_are_followed(make_app, content_dir):
+    write = content_dir / "projects" / "write.toml"
+    write.write_text(write.read_text().replace("order = 4", 'order = "four"'))
+    for debug, refreshes in ((True, True), (False, False)):
+        response = make_app(DEBUG=debug, CONTENT_DIR=str(content_dir)).test_client().get("/")
+        page = BeautifulSoup(response.text, "html.parser")
+        assert response.status_code == 500
+        assert f"{write}: order: expected a whole number, found text" in page.ul.get_text()
+        refresh = page.find("meta", attrs={"http-equiv": "refresh"})
+        assert (refresh is not None and refresh["content"] == "2") is refreshes, debug
+        assert ("this page reloads every 2 seconds" in page.text) is refreshes
+        assert ("restart the server" in page.text) is not refreshes
 
 
 # --- the open page follows too; one line per request; the start-up tells -------------------
@@ -216,12 +307,12 @@ def test_an_open_pages_long_poll_answers_at_an_edit(dev_server, content_dir):
     assert answer["version"] == "1" and 1 <= answer["seconds"] < 3, answer
 
 
-def test_the_reload_script_and_its_endpoint_exist_only_in_development(tmp_path, content_dir):
-    development_app = create_app(app_settings(tmp_path, DEBUG=True, CONTENT_DIR=str(content_dir)))
+def test_the_reload_script_and_its_endpoint_exist_only_in_development(make_app, content_dir):
+    development_app = make_app(DEBUG=True, CONTENT_DIR=str(content_dir))
     page = BeautifulSoup(development_app.test_client().get("/").text, "html.parser")
     assert page.select_one('script[src*="/js/dev-reload."]')
     for settings in ({"DEBUG": False}, {"APP_ENV": "production", "SITE_URL": "https://example.com"}):
-        app = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir), **settings))
+        app = make_app(CONTENT_DIR=str(content_dir), **settings)
         client = app.test_client()
         assert not BeautifulSoup(client.get("/").text, "html.parser").select('script[src*="dev-reload"]')
         assert client.get("/__dev/changes").status_code == 404

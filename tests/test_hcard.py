@@ -4,8 +4,6 @@ import json
 
 import mf2py
 
-from app import create_app
-from tests.conftest import app_settings
 from tests.cv_support import EMAIL, GITHUB, LINKEDIN, SITE_URL, fill_in
 from tests.html import soup
 
@@ -29,9 +27,9 @@ def test_one_h_card_with_the_owners_name_role_and_url(client):
     assert "email" not in card and "locality" not in card and "sameAs" not in person and "email" not in person
 
 
-def test_filled_in_h_card_agrees_with_the_json_ld_person(content_dir, tmp_path):
+def test_filled_in_h_card_agrees_with_the_json_ld_person(content_dir, make_app):
     fill_in(content_dir)
-    cards, person = cards_and_person(create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client())
+    cards, person = cards_and_person(make_app(CONTENT_DIR=str(content_dir)).test_client())
     assert len(cards) == 1
     card = cards[0]["properties"]
     assert card["name"] == [person["name"]]

@@ -7,10 +7,8 @@ import sqlite3
 
 import pytest
 
-from app import create_app
 from app.config import ConfigError
 from app.contact import storage
-from tests.conftest import app_settings
 from tests.html import hidden_fields, soup
 
 VALID = {"name": "Ada", "email": "ada@example.com", "company": "", "message": "Hello there, Harsh."}
@@ -105,21 +103,21 @@ def test_healthz_writes_at_most_once_every_few_seconds(app, client, monkeypatch)
     assert health_writes(app) == 2
 
 
-def test_healthz_keeps_its_own_table_apart_from_the_message_schema(tmp_path, monkeypatch):
+def test_healthz_keeps_its_own_table_apart_from_the_message_schema(make_app, monkeypatch):
     monkeypatch.setattr(storage, "MIGRATIONS", storage.MIGRATIONS[:1])  # the messages alone
-    app = create_app(app_settings(tmp_path))
+    app = make_app()
     assert app.test_client().get("/healthz").status_code == 200
 
 
 # --- production settings ----------------------------------------------------------------
 
 @pytest.mark.parametrize("site_url", ["", "harsh.dev", "//harsh.dev", "ftp://harsh.dev", "https://"])
-def test_production_refuses_to_start_without_an_absolute_site_url(tmp_path, site_url):
+def test_production_refuses_to_start_without_an_absolute_site_url(make_app, site_url):
     with pytest.raises(ConfigError, match="SITE_URL"):
-        create_app(app_settings(tmp_path, APP_ENV="production", SITE_URL=site_url))
+        make_app(APP_ENV="production", SITE_URL=site_url)
 
 
-def test_production_names_its_site_url_everywhere(tmp_path):
-    client = create_app(app_settings(tmp_path, APP_ENV="production", SITE_URL="https://harsh.example")).test_client()
+def test_production_names_its_site_url_everywhere(make_app):
+    client = make_app(APP_ENV="production", SITE_URL="https://harsh.example").test_client()
     assert soup(client.get("/")).select_one('link[rel="canonical"]')["href"] == "https://harsh.example/"
     assert "127.0.0.1" not in client.get("/sitemap.xml").get_data(as_text=True)

@@ -6,8 +6,6 @@ import subprocess
 import mf2py
 import vobject
 
-from app import create_app
-from tests.conftest import app_settings
 from tests.cv_support import fill_in
 from tests.html import text
 
@@ -22,7 +20,7 @@ def pdf_text(client, tmp_path) -> str:
     return " ".join(extracted.split())
 
 
-def test_a_change_to_the_content_reaches_every_format(content_dir, tmp_path):
+def test_a_change_to_the_content_reaches_every_format(content_dir, tmp_path, make_app):
     fill_in(content_dir)
     site = content_dir / "site.toml"
     site.write_text(site.read_text()
@@ -32,7 +30,7 @@ def test_a_change_to_the_content_reaches_every_format(content_dir, tmp_path):
                     .replace('position = "Associate Engineer"\n', ""))
     project = content_dir / "projects" / "write.toml"
     project.write_text(project.read_text().replace('title = "Write"', f'title = "{PROJECT}"'))
-    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    client = make_app(CONTENT_DIR=str(content_dir)).test_client()
 
     home, cv, pdf = text(client.get("/")), text(client.get("/cv")), pdf_text(client, tmp_path)
     resume = client.get("/resume.json").get_data(as_text=True)

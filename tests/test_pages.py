@@ -5,7 +5,6 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.conftest import app_settings
 from tests.html import PARTIAL, project_titles, soup, text
 
 L1, EXCHANGE, WEBRTC, WRITE, SUN = (
@@ -74,13 +73,11 @@ def test_numbers_show_derived_figures_and_leave_out_unset_ones(client):
     assert "DSA Problems" not in figures and "Major Systems" not in figures
 
 
-def test_owner_set_figures_keep_the_owners_plus(content_dir, tmp_path):
-    from app import create_app
-    from tests.conftest import app_settings
+def test_owner_set_figures_keep_the_owners_plus(content_dir, make_app):
 
     site = content_dir / "site.toml"
     site.write_text(site.read_text().replace("# dsa_problems = 0", "dsa_problems = 420"))
-    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    client = make_app(CONTENT_DIR=str(content_dir)).test_client()
     figures = {div.dt.get_text(): div.dd.get_text() for div in soup(client.get("/")).select(".figures div")}
     assert figures["DSA Problems"] == "420+"
     assert figures["Projects"] == "5"
@@ -229,10 +226,9 @@ def test_case_study_is_a_creative_work_in_json_ld(client):
     assert "SDL2" in data["keywords"]
 
 
-def test_site_url_setting_is_used_for_absolute_addresses(tmp_path):
-    from app import create_app
+def test_site_url_setting_is_used_for_absolute_addresses(make_app):
 
-    client = create_app(app_settings(tmp_path, SITE_URL="https://harsh.example")).test_client()
+    client = make_app(SITE_URL="https://harsh.example").test_client()
     assert soup(client.get("/")).select_one('link[rel="canonical"]')["href"] == "https://harsh.example/"
     assert "<loc>https://harsh.example/work/write</loc>" in client.get("/sitemap.xml").get_data(as_text=True)
 

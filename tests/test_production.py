@@ -10,6 +10,7 @@ import pytest
 
 from app import create_app
 from app.contact import storage
+from app.site import site_of
 from tests.conftest import app_settings, database_locked
 from tests.html import PARTIAL, hidden_fields, soup
 
@@ -152,10 +153,10 @@ def test_pages_render_once(app, client, monkeypatch):
 
 def test_odd_query_strings_do_not_grow_the_cache(app, client):
     client.get("/")
-    size = len(app.extensions["rendered"])
+    size = len(site_of(app).rendered)
     for i in range(20):
         client.get(f"/?utm_source={i}&x={i}")
-    assert len(app.extensions["rendered"]) == size
+    assert len(site_of(app).rendered) == size
 
 
 @pytest.mark.parametrize("path, headers", [("/", {}), ("/?tag=react", PARTIAL), ("/work/write", PARTIAL), ("/work", {}), ("/sitemap.xml", {})])
@@ -224,8 +225,8 @@ def test_compression_is_done_once(app, client, monkeypatch):
     # The stylesheet and scripts: files large enough to be compressed at all.
     compressed = [url for url in asset_urls(client) if "Content-Encoding" in client.get(url, headers=both).headers]
     assert len(compressed) >= 2
-    monkeypatch.setattr("app.encoding.brotli.compress", lambda *a, **k: pytest.fail("compressed again"))
-    monkeypatch.setattr("app.encoding.gzip.compress", lambda *a, **k: pytest.fail("compressed again"))
+    monkeypatch.setattr("app.responses.brotli.compress", lambda *a, **k: pytest.fail("compressed again"))
+    monkeypatch.setattr("app.responses.gzip.compress", lambda *a, **k: pytest.fail("compressed again"))
     for encoding in ("br", "gzip"):
         assert client.get("/", headers={"Accept-Encoding": encoding}).headers["Content-Encoding"] == encoding
         for url in compressed:
@@ -318,8 +319,8 @@ def test_a_proxys_request_id_is_kept_and_a_bad_one_replaced(client):
 
 def test_unknown_addresses_do_not_grow_any_cache(app, client):
     client.get("/")
-    size = len(app.extensions["rendered"])
+    size = len(site_of(app).rendered)
     for i in range(30):
         assert client.get(f"/?tag=made-up-{i}").status_code == 404
         assert client.get(f"/work/made-up-{i}", headers=PARTIAL).status_code == 404
-    assert len(app.extensions["rendered"]) == size
+    assert len(site_of(app).rendered) == size

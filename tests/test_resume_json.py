@@ -5,9 +5,7 @@ import json
 import jsonschema
 import pytest
 
-from app import create_app
 from app.config import ROOT
-from tests.conftest import app_settings
 from tests.cv_support import EMAIL, GITHUB, SITE_URL, fill_in
 
 SCHEMA = ROOT / "node_modules/@jsonresume/schema/schema.json"
@@ -41,9 +39,9 @@ def test_todays_resume_is_valid_and_leaves_out_what_is_unset(client):
     assert resume["skills"][0] == {"name": "In 2 projects", "keywords": ["WebSocket", "Docker", "Node.js", "React"]}
 
 
-def test_filled_in_resume_has_work_education_location_and_profiles(content_dir, tmp_path):
+def test_filled_in_resume_has_work_education_location_and_profiles(content_dir, make_app):
     fill_in(content_dir)
-    resume = validated(create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client())
+    resume = validated(make_app(CONTENT_DIR=str(content_dir)).test_client())
     basics = resume["basics"]
     assert basics["email"] == EMAIL and basics["url"] == SITE_URL + "/"
     assert basics["location"] == {"address": "Pune, India"}

@@ -2,8 +2,6 @@
 
 import vobject
 
-from app import create_app
-from tests.conftest import app_settings
 from tests.cv_support import EMAIL, GITHUB, LINKEDIN, SITE_URL, fill_in
 
 
@@ -14,9 +12,9 @@ def card_of(client, path="/harsh-tiwari.vcf"):
     return response.get_data(as_text=True)
 
 
-def test_filled_in_vcard_has_every_field_and_round_trips(content_dir, tmp_path):
+def test_filled_in_vcard_has_every_field_and_round_trips(content_dir, make_app):
     fill_in(content_dir)
-    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    client = make_app(CONTENT_DIR=str(content_dir)).test_client()
     raw = card_of(client)
     assert raw.startswith("BEGIN:VCARD\r\nVERSION:4.0\r\n") and raw.endswith("END:VCARD\r\n")
     card = vobject.readOne(raw)
@@ -39,21 +37,21 @@ def test_todays_vcard_leaves_out_what_is_unset(client):
     assert set(card.contents) == {"version", "kind", "fn", "title", "url", "source"}
 
 
-def test_long_and_special_values_are_escaped_and_folded(content_dir, tmp_path):
+def test_long_and_special_values_are_escaped_and_folded(content_dir, make_app):
     site = content_dir / "site.toml"
     site.write_text(site.read_text().replace(
         'role = "Software Engineer"',
         'role = "Software Engineer; real-time, distributed and embedded systems \\\\ ünïcode all the way along this line"'))
-    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    client = make_app(CONTENT_DIR=str(content_dir)).test_client()
     raw = card_of(client)
     assert all(len(line.encode()) <= 75 for line in raw.split("\r\n"))
     assert vobject.readOne(raw).title.value == \
         "Software Engineer; real-time, distributed and embedded systems \\ ünïcode all the way along this line"
 
 
-def test_the_address_is_named_after_the_owner(content_dir, tmp_path):
+def test_the_address_is_named_after_the_owner(content_dir, make_app):
     site = content_dir / "site.toml"
     site.write_text(site.read_text().replace('name = "Harsh Tiwari"', 'name = "Ada Lovelace"'))
-    client = create_app(app_settings(tmp_path, CONTENT_DIR=str(content_dir))).test_client()
+    client = make_app(CONTENT_DIR=str(content_dir)).test_client()
     assert vobject.readOne(card_of(client, "/ada-lovelace.vcf")).fn.value == "Ada Lovelace"
     assert client.get("/harsh-tiwari.vcf").status_code == 404

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..errors import render_error
 from ..htmx import VARY, wants_fragment
+from ..site import current_site
 from . import delivery, storage
 from .cli import messages_cli
 from .forms import ContactForm, FormTimeExpired, new_form, sign_form_time, spam_verdict
@@ -46,7 +47,7 @@ def give_sender_id() -> None:
 
 def other_ways_to_write() -> list:
     """The owner's e-mail and LinkedIn, when set: another way to write when the form cannot take a message."""
-    return [link for link in current_app.extensions["content"].site.links if link.kind in ("email", "linkedin")]
+    return [link for link in current_site().content.site.links if link.kind in ("email", "linkedin")]
 
 
 def rate_limited_notice(limited: storage.RateLimited) -> str:
@@ -154,6 +155,5 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     storage.init_app(app)
     delivery.init_app(app)
-    app.register_blueprint(bp)
     app.register_error_handler(CSRFError, csrf_failed)
     app.cli.add_command(messages_cli)

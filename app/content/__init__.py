@@ -1,44 +1,15 @@
-"""The owner's words, loaded from ``data/`` once per process."""
-
-import os
-from pathlib import Path
+"""The owner's words, loaded from ``data/``: read once per process, into the
+loaded site (app/site_loader.py)."""
 
 from flask import Flask
-
-from ..config import resolve_site_url
 
 from .cli import content_cli
 from .load import ContentError, load_content
 from .model import Content, Project, Tag
 from .tags import tag_slug
 
-__all__ = ["Content", "ContentError", "Project", "Tag", "init_app", "load_content", "tag_slug", "use_content"]
-
-
-def use_content(app: Flask, content: Content) -> None:
-    """Make ``content`` the site's: for the views, the templates and the canonical address."""
-    app.extensions["content"] = content
-    app.extensions["content_errors"] = ()
-    settings = {"SITE_URL": app.extensions["site_url_setting"], "APP_ENV": app.config["APP_ENV"]}
-    app.config["SITE_URL"] = resolve_site_url(settings, content.site.url)
-    app.jinja_env.globals.update(content=content, site=content.site, site_url=app.config["SITE_URL"])
+__all__ = ["Content", "ContentError", "Project", "Tag", "init_app", "load_content", "tag_slug"]
 
 
 def init_app(app: Flask) -> None:
-    """Read and validate data/ once, here, not per request.
-
-    In production a mistake in data/ stops the server's start-up, before any
-    visitor sees it. Otherwise the app starts anyway and every page lists the
-    mistakes (app/development.py): `make run` recovers once the files are
-    fixed, and `flask` commands (content check, messages) run in either.
-    """
-    app.extensions["site_url_setting"] = app.config["SITE_URL"]
-    app.config["SITE_URL"] = app.config["SITE_URL"] or "http://127.0.0.1:5000"
-    try:
-        use_content(app, load_content(Path(app.config["CONTENT_DIR"])))
-    except ContentError as error:
-        # Flask's command line sets FLASK_RUN_FROM_CLI; the production server does not.
-        if app.config["APP_ENV"] == "production" and os.environ.get("FLASK_RUN_FROM_CLI") != "true":
-            raise
-        app.extensions["content_errors"] = tuple(error.errors)
     app.cli.add_command(content_cli)

@@ -7,7 +7,7 @@ GET /cv.<hash>.pdf      the same CV, drawn by WeasyPrint (pdf.py), immutable
 GET /resume.json        JSON Resume 1.0.0
 GET /<owner>.vcf        a vCard 4.0, named after the owner: /harsh-tiwari.vcf
 
-Like the link-preview pictures (app/social), the PDF is drawn once per process,
+Like the link-preview pictures (app/pictures), the PDF is drawn once per process,
 the first time it is needed (its size is on the home page's link), under a
 lock so concurrent first requests wait for one drawing; its URL carries a hash
 of everything that decides its bytes, so it is served as immutable and an old
@@ -18,12 +18,13 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, Flask, abort, redirect, render_template, url_for
 
 from ..assets import IMMUTABLE, REVALIDATE
 from ..content import Content, tag_slug
-from ..encoding import Encoded, encode, respond
 from ..rendering import HTML, PAGE_CACHE_CONTROL, cached
+from ..responses import Encoded, encode, respond
+from ..site import current_site, site_of
 from . import formats, pdf
 
 bp = Blueprint("cv", __name__)
@@ -35,7 +36,7 @@ _drawing = threading.Lock()
 
 @dataclass
 class Exports:
-    """This content's exports, made on first use and kept."""
+    """This content's exports, made on first use and kept with the loaded site (app/site.py)."""
 
     content: Content
     pdf_html: str = ""
@@ -63,16 +64,11 @@ class Exports:
 
 
 def exports() -> Exports:
-    content = current_app.extensions["content"]
-    found = current_app.extensions.get("exports")
-    # make run reloads the content after an edit: a new content, new exports.
-    if found is None or found.content is not content:
-        found = current_app.extensions["exports"] = Exports(content)
-    return found
+    return current_site().exports
 
 
 def vcard_name() -> str:
-    return tag_slug(current_app.extensions["content"].site.name) or "contact"
+    return tag_slug(exports().content.site.name) or "contact"
 
 
 @bp.get("/cv")
@@ -102,7 +98,7 @@ def pdf_file(key: str):
 
 @bp.get("/resume.json")
 def resume():
-    site_url = current_app.config["SITE_URL"]
+    site_url = current_site().url
     body = exports().once("resume", lambda: encode(
         json.dumps(formats.resume(exports().content, site_url), ensure_ascii=False, indent=2).encode(), "application/json"))
     return respond(body, "application/json", PAGE_CACHE_CONTROL)
@@ -112,7 +108,7 @@ def resume():
 def vcard(name: str):
     if name != vcard_name():
         abort(404, description="There is no contact card at this address.")
-    site_url = current_app.config["SITE_URL"]
+    site_url = current_site().url
     address = site_url + url_for("cv.vcard", name=name)
     body = exports().once("vcard", lambda: encode(
         formats.vcard(exports().content.site, site_url, address).encode(), "text/vcard; charset=utf-8"))
@@ -134,7 +130,11 @@ def files() -> dict:
 
 def draw_ahead(app: Flask) -> None:
     """Production: draw the PDF while the worker starts, not in its first visitor's request for /
-    (the home page's links say the PDF's size, so that render would wait seconds for it)."""
+    (the home page's links say the PDF's size, so that render would wait seconds for it).
+    Called once the app is complete: the drawing renders templates, which use every blueprint's URLs."""
+    if app.config["APP_ENV"] != "production" or site_of(app).content is None:
+        return
+
     def draw():
         with app.test_request_context():
             exports().pdf()
@@ -143,9 +143,7 @@ def draw_ahead(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    if app.config["APP_ENV"] == "production" and "content" in app.extensions:
-        draw_ahead(app)
     app.jinja_env.globals.update(cv_files=files,
-                                 cv_person=lambda: formats.person(exports().content.site, current_app.config["SITE_URL"]), cv_skills=lambda: formats.skills(exports().content),
+                                 cv_person=lambda: formats.person(exports().content.site, current_site().url),
+                                 cv_skills=lambda: formats.skills(exports().content),
                                  skill_group_label=formats.skill_group_label)
-    app.register_blueprint(bp)

@@ -14,7 +14,7 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
 from ..config import ROOT
-from ..social.draw import FONTS
+from ..pictures.draw import FONTS
 
 STYLESHEET = ROOT / "static" / "css" / "cv.css"
 # Only the font files and the stylesheet are read; nothing is fetched from the network.
@@ -28,18 +28,22 @@ def font_faces() -> str:
     )
 
 
-@functools.cache  # the code, the fonts and the stylesheet do not change while the process runs
+@functools.cache  # the code and the fonts do not change while the process runs
 def code_digest() -> bytes:
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(weasyprint.__version__.encode())
-    for path in (Path(__file__), STYLESHEET, *sorted(FONTS.glob("*.otf"))):
+    for path in (Path(__file__), *sorted(FONTS.glob("*.otf"))):
         hasher.update(path.read_bytes())
     return hasher.digest()
 
 
 def key_of(html: str) -> str:
-    """The hash of everything that decides the PDF's bytes: it names the PDF's URL."""
-    return hashlib.blake2b(html.encode(), digest_size=6, key=code_digest()).hexdigest()
+    """The hash of everything that decides the PDF's bytes: it names the PDF's URL.
+
+    The stylesheet is read each time (once per loaded site): `make run` follows edits to static/."""
+    hasher = hashlib.blake2b(html.encode(), digest_size=6, key=code_digest())
+    hasher.update(STYLESHEET.read_bytes())
+    return hasher.hexdigest()
 
 
 def draw(html: str) -> bytes:

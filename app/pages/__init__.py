@@ -1,15 +1,16 @@
 """The portfolio itself: the home page, the work list and its filter, case studies."""
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
 from ..content import Content
 from ..rendering import cached, page_or_fragment
+from ..site import current_site
 
 bp = Blueprint("pages", __name__)
 
 
 def content() -> Content:
-    return current_app.extensions["content"]
+    return current_site().content
 
 
 def selected_tag() -> str | None:

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.contact import storage
+from app.site import site_of
 from tests.browser.test_contact_browser import fill, open_home_form
 from tests.browser.test_visitor_browser import visitor  # noqa: F401 (a fixture: phone and desktop)
 
@@ -81,7 +82,7 @@ def test_429_alert_in_view_and_the_other_way_focused(visitor, browser_app, monke
     expect_in_view(page, ALERT)
     # The owner's e-mail and LinkedIn, when set, are the other way to write, and focus is on the first;
     # without them (the seed sets neither), on the alert itself.
-    others = [link.href for link in browser_app.extensions["content"].site.links if link.kind in ("email", "linkedin")]
+    others = [link.href for link in site_of(browser_app).content.site.links if link.kind in ("email", "linkedin")]
     links = page.locator(f"{ALERT} a")
     assert [links.nth(i).get_attribute("href") for i in range(links.count())] == others
     expect(links.first if others else page.locator(ALERT)).to_be_focused()

@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from app.site import site_of
 from tests.browser.test_visitor_browser import DEVICES
 
 MAX_PAGES = 4
@@ -47,7 +48,7 @@ def test_the_printed_home_page_is_a_document(browser, browser_context_args, base
     words = " ".join(text.split())
 
     assert len(pages) <= MAX_PAGES, f"{len(pages)} pages"
-    content = browser_app.extensions["content"]
+    content = site_of(browser_app).content
     # The Numbers section, as printed: its figures in order, each the real one (never a 0 from the count-up).
     numbers = words.split(content.site.numbers_heading.upper(), 1)[1].split(content.site.contact_heading[0], 1)[0]
     assert re.findall(r"\d+\+?", numbers) == [f"{f.value}{f.suffix}" for f in content.site.figures], numbers

@@ -11,9 +11,10 @@ from flask import Flask, abort, current_app, request
 
 
 def read_unsized_body() -> None:
-    """A chunked body has no Content-Length for Werkzeug to check against the
-    limit, and it would cut the body short without a word: read it here, up to
-    the limit, and refuse it whole when it is larger, as a sized one is."""
+    """A chunked body has no Content-Length to check against the limit, and
+    Werkzeug reads one only when the server says it ends it (wsgi.input_terminated),
+    else sees it empty without a word: read it here, up to the limit, and
+    refuse it whole when it is larger, as a sized one is."""
     environ = request.environ
     if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         return

@@ -1,4 +1,5 @@
-"""Link previews and icons, drawn by the app from the content.
+"""The pictures the site draws from its content: link previews and icons,
+with the favicon and the web manifest that names the icons.
 
 GET /social/<name>.<hash>.png   a 1200×630 preview: "home", or a project's slug
 GET /icons/<size>.<hash>.png    the site's icon, for the manifest and iOS
@@ -19,14 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import PIL
-from flask import Blueprint, Flask, abort, current_app
+from flask import Blueprint, Flask, abort
 
 from ..assets import IMMUTABLE, REVALIDATE
 from ..content import Content
-from ..encoding import Encoded, encode, respond
+from ..responses import Encoded, encode, respond
+from ..site import current_site
 from . import draw
 
-bp = Blueprint("social", __name__)
+bp = Blueprint("pictures", __name__)
 
 APPLE_TOUCH_SIZE = 180
 ICON_SIZES = (APPLE_TOUCH_SIZE, 192, 512)
@@ -108,7 +110,7 @@ class Pictures:
 
 
 def pictures() -> Pictures:
-    return current_app.extensions["pictures"]
+    return current_site().pictures
 
 
 def hashed(found: Picture | None, key: str) -> Picture:
@@ -142,16 +144,8 @@ def manifest():
     return respond(pictures().manifest, "application/manifest+json", REVALIDATE)
 
 
-def use_pictures(app: Flask, content: Content) -> None:
-    """Name the pictures of this content (drawn later, on first request)."""
-    app.extensions["pictures"] = Pictures(content)
-
-
 def init_app(app: Flask) -> None:
-    if "content" in app.extensions:  # in development, invalid content gets its pictures once fixed
-        use_pictures(app, app.extensions["content"])
     app.jinja_env.globals.update(
         social_preview=lambda name: pictures().preview(name),
         icon_url=lambda size: pictures().icon_url(size),
     )
-    app.register_blueprint(bp)

@@ -4,13 +4,15 @@ is valid JSON naming icons that exist."""
 
 import io
 import json
+import shutil
 
+import PIL
 import pytest
 from PIL import Image
 
-from app import create_app
-from app.social import _drawn, draw
-from tests.conftest import app_settings
+from app import pictures
+from app.content import load_content
+from app.pictures import Pictures, _drawn, draw
 from tests.html import soup
 
 SITE_URL = "https://harsh.example"
@@ -19,8 +21,8 @@ SLUGS = ["l1-market-data-engine", "crypto-exchange", "webrtc-video-platform", "w
 
 
 @pytest.fixture
-def client(tmp_path):
-    return create_app(app_settings(tmp_path, SITE_URL=SITE_URL)).test_client()
+def client(make_app):
+    return make_app(SITE_URL=SITE_URL).test_client()
 
 
 def meta(page, key: str) -> str:
@@ -66,10 +68,10 @@ def test_each_case_study_has_its_own_preview_naming_its_project(client):
         assert meta(page, "og:image:alt").startswith(f"{title}, a case study by Harsh Tiwari. Built with ")
 
 
-def test_previews_are_drawn_from_the_content(content_dir, tmp_path):
+def test_previews_are_drawn_from_the_content(content_dir, make_app):
     # Renaming the project changes its picture, and so its URL: immutable caching stays safe.
     def preview_of(directory):
-        client = create_app(app_settings(tmp_path, CONTENT_DIR=str(directory), SITE_URL=SITE_URL)).test_client()
+        client = make_app(CONTENT_DIR=str(directory), SITE_URL=SITE_URL).test_client()
         url = local(meta(soup(client.get("/work/write")), "og:image"))
         return url, client.get(url).data
 
@@ -124,3 +126,61 @@ def test_manifest_is_valid_json_naming_icons_that_exist(client):
         assert icon["sizes"] == f"{image.width}x{image.height}"
         sizes.add(image.size)
     assert {(192, 192), (512, 512)} <= sizes
+
+
+# --- a picture's URL names everything that decides its pixels --------------------------------
+
+
+def picture_urls(content) -> dict:
+    found = Pictures(content)
+    return {
+        **{name: found.preview(name)["url"] for name in found.previews},
+        **{size: found.icon_url(size) for size in found.icons},
+        "favicon": found.favicon.key,
+    }
+
+
+@pytest.fixture
+def fresh_digest():
+    """code_digest() is computed once per process: these tests change what it reads."""
+    pictures.code_digest.cache_clear()
+    yield
+    pictures.code_digest.cache_clear()
+
+
+def test_a_pictures_url_changes_with_its_text(content_dir):
+    before = picture_urls(load_content(content_dir))
+    project = content_dir / "projects" / "write.toml"
+    project.write_text(project.read_text().replace('title = "Write"', 'title = "Write, the editor"'))
+    after = picture_urls(load_content(content_dir))
+    assert after["write"] != before["write"]
+    assert {k: v for k, v in after.items() if k != "write"} == {k: v for k, v in before.items() if k != "write"}
+
+
+def changed_fonts(monkeypatch, tmp_path):
+    fonts = tmp_path / "fonts"
+    shutil.copytree(draw.FONTS, fonts)
+    bold = fonts / "Inter-Bold.otf"
+    bold.write_bytes(bold.read_bytes() + b"\0")
+    monkeypatch.setattr(draw, "FONTS", fonts)
+
+
+def changed_drawing_code(monkeypatch, tmp_path):
+    code = tmp_path / "draw.py"
+    code.write_text(open(draw.__file__).read().replace("MARGIN = 80", "MARGIN = 81"))
+    monkeypatch.setattr(draw, "__file__", str(code))
+
+
+def changed_pillow(monkeypatch, tmp_path):
+    monkeypatch.setattr(PIL, "__version__", PIL.__version__ + ".post1")
+
+
+@pytest.mark.parametrize("change", [changed_fonts, changed_drawing_code, changed_pillow], ids=["fonts", "drawing code", "Pillow"])
+def test_every_pictures_url_changes_with_the_fonts_the_drawing_code_and_pillow(change, monkeypatch, tmp_path,
+                                                                               content_dir, fresh_digest):
+    content = load_content(content_dir)
+    before = picture_urls(content)
+    change(monkeypatch, tmp_path)
+    pictures.code_digest.cache_clear()
+    after = picture_urls(content)
+    assert [name for name in before if after[name] == before[name]] == []

@@ -1,7 +1,10 @@
-"""Bodies compressed once, served in whichever encoding the client accepts.
+"""Responses from memory: each body compressed once, then served in the
+encoding the client accepts (Content-Encoding), with its own ETag, and as a
+304 when the client already has it.
 
-Pages, fragments and static files never change while the process runs, so
-brotli and gzip are paid once, when a body is first made, never per request.
+A page, fragment or static file never changes once made (an edit under `make
+run` makes new ones), so brotli and gzip are paid once, when a body is first
+made, never per request.
 Per-visitor responses (the contact form) are not compressed at all: they hold
 a CSRF token next to text the visitor typed, the shape BREACH attacks.
 """
