@@ -133,7 +133,7 @@ def _v3(db: Database) -> None:
         db.execute("UPDATE messages SET reference = ? WHERE submission_key = ?", [reference_for(key), key])
     db["messages"].create_index(["reference"])
     # The outbox: one row per message the owner is to be told of, written in the
-    # same transaction as the message (app/contact/delivery.py sends them).
+    # same transaction as the message (app/contact/outbox.py; delivery.py sends them).
     # due_at and lease_until are Unix times: the delivery loop compares them with its clock.
     db.execute(
         """CREATE TABLE notifications (
