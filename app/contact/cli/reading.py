@@ -105,25 +105,24 @@ def list_messages(db, status, search, limit, by_sender):
 
 def notified(db, message: dict) -> list[str]:
     """When each channel was told of the message, or why not."""
-    row = db.execute(
-        "SELECT id, status, attempts, due_at, last_error FROM notifications WHERE message_id = ?", [message["id"]]
-    ).fetchone()
-    if row is None:
+    notification = next(db["notifications"].rows_where("message_id = ?", [message["id"]]), None)
+    if notification is None:
         if message["status"] == "spam":
             return ["never: it was stored as spam (mark --not-spam queues its notification)"]
         return ["never: notifications were off when it arrived (flask messages notify --backlog queues it)"]
-    notification_id, state, attempts, due_at, error = row
     lines = []
-    for channel, sent_at, channel_error in db.execute(
-        "SELECT channel, sent_at, last_error FROM deliveries WHERE notification_id = ? ORDER BY channel", [notification_id]
-    ):
-        lines.append(f"{channel}: sent {sent_at}" if sent_at else f"{channel}: not yet: {shown(channel_error)}")
+    for channel in db["deliveries"].rows_where("notification_id = ?", [notification["id"]], order_by="channel"):
+        if channel["sent_at"]:
+            lines.append(f"{channel['channel']}: sent {channel['sent_at']}")
+        else:
+            lines.append(f"{channel['channel']}: not yet: {shown(channel['last_error'])}")
+    state = notification["status"]
     if state == "pending":
-        lines.append(f"{'waiting' if not attempts else 'retried'} at {iso_utc(due_at)}")
+        lines.append(f"{'waiting' if not notification['attempts'] else 'retried'} at {iso_utc(notification['due_at'])}")
     elif state == "failed":
         lines.append("failed for good after 24 hours (flask messages notify --retry queues it again)")
     elif state == "cancelled":
-        lines.append(f"not sent: {shown(error)}")
+        lines.append(f"not sent: {shown(notification['last_error'])}")
     elif not lines:
         lines.append("sent")  # before per-channel records (schema version 4)
     return lines
