@@ -23,13 +23,11 @@ SPAM_CANCELLED = "marked spam before it was sent"
 
 
 def queue(db, message_id: int, now: datetime.datetime) -> None:
-    """A new message's notification, due now (inside the caller's transaction)."""
-    db["notifications"].insert({
-        "message_id": message_id,
-        "created_at": now.isoformat(timespec="seconds"),
-        "queued_at": now.timestamp(),
-        "due_at": now.timestamp(),
-    })
+    """A new message's notification, due now (inside the caller's transaction, on the visitor's POST)."""
+    db.execute(
+        "INSERT INTO notifications (message_id, created_at, queued_at, due_at) VALUES (?, ?, ?, ?)",
+        [message_id, now.isoformat(timespec="seconds"), now.timestamp(), now.timestamp()],
+    )
 
 
 def queue_again(db, message_id: int) -> bool:
