@@ -25,8 +25,9 @@ import time
 
 from flask import Blueprint, current_app, jsonify
 
-from .contact import delivery, storage
-from .contact.storage import get_db, now_utc
+from .contact import delivery, outbox, storage
+from .contact.storage import get_db
+from .contact.times import now_utc
 
 bp = Blueprint("health", __name__)
 
@@ -46,10 +47,10 @@ def prove_writable() -> None:
 
 def database_problem() -> str | None:
     """None when a message could be stored now; else what stops it, in a few words."""
-    proved_at = current_app.extensions.get("health_proved_at")
+    store = storage.store_state(current_app)
+    proved_at = store.proved_at
     try:
-        if not current_app.extensions.get("database_ready"):
-            storage.create_database(current_app)  # says what is wrong when it cannot
+        storage.ensure_created(current_app)  # says what is wrong when it cannot
         # Free space is one system call, so it is checked on every request; the write is the costly part.
         problem = storage.space_problem(storage.database_path(current_app))
         if problem is None and (proved_at is None or time.monotonic() - proved_at >= PROOF_SECONDS):
@@ -58,18 +59,15 @@ def database_problem() -> str | None:
     except (sqlite3.Error, OSError) as error:
         problem = storage.problem_with(error)
     storage.report(current_app, problem)
-    if problem:
-        current_app.extensions.pop("health_proved_at", None)
-    else:
-        current_app.extensions["health_proved_at"] = proved_at
+    store.remember_proof(None if problem else proved_at)
     return problem
 
 
 def notifications_state() -> str | dict:
-    """"off", or the deliveries whose last attempt failed (delivery.trouble)."""
+    """"off", or the deliveries whose last attempt failed (outbox.trouble)."""
     if not delivery.enabled(current_app):
         return "off"
-    return delivery.trouble(get_db())
+    return outbox.trouble(get_db())
 
 
 @bp.get("/healthz")

@@ -10,10 +10,9 @@ import time
 import pytest
 from itsdangerous import TimestampSigner
 
-from app import create_app
 from app.contact import storage
 from app.site import site_of
-from tests.conftest import app_settings, database_locked, rows
+from tests.conftest import database_locked, rows
 from tests.html import PARTIAL, hidden_fields, soup, text
 
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines", "message": "Hello, let us build something."}
@@ -281,8 +280,8 @@ def test_a_page_left_open_for_hours_still_sends(app, client, monkeypatch):
     assert client.post("/contact", data={**fields, **VALID}).status_code == 303
 
 
-def test_csrf_can_be_switched_off(tmp_path):
-    app = create_app(app_settings(tmp_path, WTF_CSRF_ENABLED=False))
+def test_csrf_can_be_switched_off(make_app):
+    app = make_app(WTF_CSRF_ENABLED=False)
     client = app.test_client()
     fields = form_fields(client)
     fields.pop("csrf_token", None)
@@ -317,8 +316,8 @@ def test_honeypot_looks_like_success_but_is_stored_as_spam(app, client):
 
 
 @pytest.fixture
-def timed_app(tmp_path):
-    return create_app(app_settings(tmp_path, CONTACT_MIN_SECONDS=3))
+def timed_app(make_app):
+    return make_app(CONTACT_MIN_SECONDS=3)
 
 
 def test_a_form_sent_too_quickly_is_stored_as_suspect(timed_app):
@@ -362,8 +361,8 @@ def test_minimum_time_zero_turns_the_trap_off(app, client):
 # --- abuse: rate limit ----------------------------------------------------------
 
 @pytest.fixture
-def limited_app(tmp_path):
-    return create_app(app_settings(tmp_path, CONTACT_RATE_LIMIT=(2, 3600)))
+def limited_app(make_app):
+    return make_app(CONTACT_RATE_LIMIT=(2, 3600))
 
 
 def test_over_the_rate_limit_is_a_429_with_retry_after_and_text_kept(limited_app):
@@ -405,8 +404,8 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(limited_app):
     assert response.status_code == 429  # one socket address, whatever the header claims
 
 
-def test_forwarded_for_is_honoured_behind_a_trusted_proxy(tmp_path):
-    app = create_app(app_settings(tmp_path, CONTACT_RATE_LIMIT=(2, 3600), TRUSTED_PROXIES=1))
+def test_forwarded_for_is_honoured_behind_a_trusted_proxy(make_app):
+    app = make_app(CONTACT_RATE_LIMIT=(2, 3600), TRUSTED_PROXIES=1)
     client = app.test_client()
     for i in range(3):
         response = send(client, headers={"X-Forwarded-For": f"198.51.100.{i}"})
@@ -520,9 +519,9 @@ def test_a_name_is_one_line(app, client, char):
 
 # --- files -------------------------------------------------------------------------
 
-def test_database_and_its_folder_are_private(tmp_path):
+def test_database_and_its_folder_are_private(make_app, tmp_path):
     path = tmp_path / "new" / "nested" / "messages.db"
-    app = create_app(app_settings(tmp_path, DATABASE_PATH=str(path)))
+    app = make_app(DATABASE_PATH=str(path))
     db = storage.connect(path)  # held open, as a running server does: the -wal and -shm files stay
     try:
         send(app.test_client())
@@ -535,13 +534,13 @@ def test_database_and_its_folder_are_private(tmp_path):
     assert path.parent.parent.stat().st_mode & 0o777 == 0o700
 
 
-def test_private_even_under_a_permissive_umask(tmp_path):
+def test_private_even_under_a_permissive_umask(make_app, tmp_path):
     import os
 
     before = os.umask(0)
     try:
         path = tmp_path / "open" / "messages.db"
-        create_app(app_settings(tmp_path, DATABASE_PATH=str(path)))
+        make_app(DATABASE_PATH=str(path))
     finally:
         os.umask(before)
     assert (path.stat().st_mode & 0o777) == 0o600
@@ -565,6 +564,61 @@ def test_upgrading_a_database_with_messages_gives_each_its_reference(tmp_path):
     assert db["notifications"].count == 0  # old messages are not announced again
     db.conn.close()
 
+
+
+def test_an_old_database_upgrades_without_the_unused_heartbeat_table(make_app, tmp_path):
+    path = tmp_path / "shipped.db"
+    db = storage.connect(path)
+    for step in storage.MIGRATIONS[:5]:  # the schema production databases have: version 5
+        step(db)
+    db.execute("PRAGMA user_version = 5")
+    assert "heartbeat" in db.table_names()
+    db.conn.close()
+    app = make_app(DATABASE_PATH=str(path))  # the server starting on it
+    assert send(app.test_client()).status_code == 303
+    db = storage.connect(path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(storage.MIGRATIONS)
+        assert "heartbeat" not in db.table_names()
+    finally:
+        db.conn.close()
+
+
+def test_a_new_database_has_no_heartbeat_table(app):
+    db = storage.connect(storage.database_path(app))
+    try:
+        assert "heartbeat" not in db.table_names()
+    finally:
+        db.conn.close()
+
+
+# --- references ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, any_case, found", [
+    ("ABCD2345", False, "ABCD2345"),
+    ("ABCD2345", True, "ABCD2345"),
+    ("abcd2345", True, "ABCD2345"),  # the owner types what they read, in any case
+    ("AbCd2345", True, "ABCD2345"),
+    ("abcd2345", False, None),  # a page shows only what the site wrote itself
+    ("ABCD1234", True, None),  # 0, 1, 8 and 9 are not in base32's alphabet
+    ("ABCD234", True, None),
+    ("ABCD23456", True, None),
+    ("ABCD2345\n", False, None),
+    ("ＡBCD2345", True, None),  # fullwidth letters are not the site's
+    ("ſBCD2345", True, None),  # "ſ".upper() is "S", but no reference was written with it
+    ("", True, None),
+])
+def test_a_reference_is_eight_base32_characters_in_the_case_each_reader_needs(typed, any_case, found):
+    assert storage.parse_reference(typed, any_case=any_case) == found
+
+
+@pytest.mark.parametrize("asked, shown", [("ABCD2345", True), ("abcd2345", False), ("ABCD2345x", False),
+                                          ("<b>ABCD2345</b>", False)])
+def test_the_thanks_page_shows_only_a_reference_the_site_wrote(client, asked, shown):
+    page = client.get("/contact/thanks", query_string={"ref": asked})
+    assert page.status_code == 200
+    assert bool(soup(page).select_one(".reference")) is shown
+    assert ("ABCD2345" in text(page)) is shown
 
 # --- a fair rate limit: per browser, with a larger allowance per address ---------------
 
@@ -614,10 +668,10 @@ def test_a_limited_message_is_neutral_and_offers_another_way(limited_app):
     assert soup(response).select_one("#message").get_text() == "My very first message, please keep me."
 
 
-def test_without_the_owners_links_the_limited_message_offers_none(tmp_path, content_dir):
+def test_without_the_owners_links_the_limited_message_offers_none(make_app, content_dir):
     site = content_dir / "site.toml"
     site.write_text(re.sub(r"(?m)^(email|linkedin|github) = .*$", "", site.read_text()))
-    app = create_app(app_settings(tmp_path, CONTACT_RATE_LIMIT=(1, 3600), CONTENT_DIR=str(content_dir)))
+    app = make_app(CONTACT_RATE_LIMIT=(1, 3600), CONTENT_DIR=str(content_dir))
     client = app.test_client()
     send_from(client)
     response = send_from(client)
@@ -649,8 +703,8 @@ def test_the_same_form_posted_again_stores_nothing_new(timed_app, monkeypatch):
     assert [r["status"] for r in rows(timed_app)] == ["new"]
 
 
-def test_an_expired_form_time_is_a_400_with_a_fresh_one(tmp_path, monkeypatch):
-    app = create_app(app_settings(tmp_path, CONTACT_MIN_SECONDS=3, WTF_CSRF_ENABLED=False))
+def test_an_expired_form_time_is_a_400_with_a_fresh_one(make_app, monkeypatch):
+    app = make_app(CONTACT_MIN_SECONDS=3, WTF_CSRF_ENABLED=False)
     client = app.test_client()
     fields = form_fields(client)
     eight_days_later = int(time.time()) + 8 * 24 * 3600

@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,9 +26,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from app import create_app
 from app.config import ROOT
-from tests.conftest import app_settings
 from tests.processes import children, free_port, wait_for
 from tests.receivers import Mailbox, SilentServer
 
@@ -289,8 +286,8 @@ def test_a_hung_mail_server_slows_no_visitor_and_no_page(tmp_path):
         silent.stop()
 
 
-def post_from_one_address(database: str, barrier, results) -> None:
-    app = create_app(app_settings(Path(database).parent, CONTACT_RATE_LIMIT=(5, 3600), WTF_CSRF_ENABLED=False))
+def post_from_one_address(make_app, barrier, results) -> None:
+    app = make_app(CONTACT_RATE_LIMIT=(5, 3600), WTF_CSRF_ENABLED=False)
     client = app.test_client()
     barrier.wait()
     for _ in range(4):
@@ -303,12 +300,12 @@ def post_from_one_address(database: str, barrier, results) -> None:
         results.put(response.status_code)
 
 
-def test_rate_limit_holds_across_processes(tmp_path):
+def test_rate_limit_holds_across_processes(make_app, tmp_path):
     database = str(tmp_path / "messages.db")
-    create_app(app_settings(tmp_path))  # create the schema once
+    make_app()  # create the schema once
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(4), context.Queue()
-    processes = [context.Process(target=post_from_one_address, args=(database, barrier, results)) for _ in range(4)]
+    processes = [context.Process(target=post_from_one_address, args=(make_app, barrier, results)) for _ in range(4)]
     for p in processes:
         p.start()
     for p in processes:

@@ -8,9 +8,7 @@ import time
 
 import pytest
 
-from app import create_app
 from app.contact import delivery, storage
-from tests.conftest import app_settings
 from tests.html import hidden_fields
 from tests.processes import wait_for
 
@@ -41,9 +39,9 @@ def traces(app) -> list[str]:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(make_app):
     """The app as a server runs it, its delivery loop included (notifications off)."""
-    app = create_app(app_settings(tmp_path, NOTIFY_IN_BACKGROUND=True))
+    app = make_app(NOTIFY_IN_BACKGROUND=True)
     client = app.test_client()
     post(client, SECRET)
     post(client, OTHER)

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from app import create_app
 from app.contact import storage
-from tests.conftest import app_settings, rows
+from app.contact.cli.common import fold, use_folding
+from tests.conftest import rows
 from tests.processes import free_port
 
 COLUMNS = ["id", "reference", "created_at", "name", "email", "company", "message", "status"]
@@ -658,6 +658,17 @@ def test_an_unknown_reference_is_one_clear_error(runner, add):
     assert error_line(invoke(runner, "show", "ABCD2345")) == "Error: no message with reference ABCD2345"
 
 
+
+def test_text_folds_to_lower_case_in_any_script_and_leaves_anything_else_as_it_is(app):
+    db = storage.connect(storage.database_path(app))
+    try:
+        use_folding(db)
+        folded = db.execute("SELECT py_lower('ÜNÏ@Example.COM'), py_lower(NULL), py_lower(3), py_lower(2.5)").fetchone()
+    finally:
+        db.conn.close()
+    assert folded == ("ünï@example.com", None, 3, 2.5)
+    assert [fold(value) for value in ("ΣΟΦΊΑ", None, 7, b"AB")] == ["σοφία", None, 7, b"AB"]
+
 def test_list_search_finds_text_in_name_email_company_and_message(runner, add):
     by_name = add(name="Zoë Ünïcødé")
     by_email = add(email="talent@acme.example")
@@ -728,9 +739,9 @@ def test_exports_keep_the_exact_text_of_such_characters(runner, add):
 
 
 @pytest.fixture
-def notify_app(tmp_path, mailbox):
+def notify_app(make_app, mailbox):
     closed = f"mailto://owner:Sup3rSecretAppPass@127.0.0.1:{free_port()}?from=site@example.com&to=owner@example.com"
-    app = create_app(app_settings(tmp_path, NOTIFY_URLS=f"{mailbox.url()} {closed}", NOTIFY_IN_BACKGROUND=False))
+    app = make_app(NOTIFY_URLS=f"{mailbox.url()} {closed}")
     return app, mailbox
 
 
@@ -746,8 +757,8 @@ def test_notify_test_reports_each_url_by_scheme_and_exits_1_if_one_failed(notify
     assert mail["Subject"] == "Test notification from your portfolio site"
 
 
-def test_notify_test_exits_0_when_every_url_works(tmp_path, webhook):
-    app = create_app(app_settings(tmp_path, NOTIFY_URLS=webhook.url, NOTIFY_IN_BACKGROUND=False))
+def test_notify_test_exits_0_when_every_url_works(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     result = app.test_cli_runner().invoke(args=["messages", "notify", "--test"])
     assert result.exit_code == 0 and result.stdout == "1. json: sent\n"
     assert webhook.received[0]["title"] == "Test notification from your portfolio site"

@@ -9,21 +9,17 @@ import time
 
 import pytest
 
-from app import create_app
 from app.config import ConfigError
 from app.contact import delivery, storage
-from tests.conftest import app_settings, rows
+from app.contact.notify import masked, parse_targets
+from app.contact.outbox import claim, retry_delay
+from tests.conftest import rows
 from tests.html import hidden_fields
 from tests.processes import free_port, wait_for
 from tests.receivers import OWNER, SITE, Mailbox
 
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines",
          "message": "Hello, let us build something."}
-
-
-def make_app(tmp_path, urls: str, **overrides):
-    settings = {"NOTIFY_URLS": urls, "NOTIFY_IN_BACKGROUND": False, **overrides}
-    return create_app(app_settings(tmp_path, **settings))
 
 
 def post(app, **fields):
@@ -57,9 +53,9 @@ def make_due(app):
 # --- configuration -------------------------------------------------------------------
 
 
-def test_without_notify_urls_notifications_are_off_and_the_log_says_so(tmp_path, caplog):
+def test_without_notify_urls_notifications_are_off_and_the_log_says_so(make_app, caplog):
     with caplog.at_level(logging.INFO):
-        app = make_app(tmp_path, "")
+        app = make_app()
     assert "Notifications are off: NOTIFY_URLS is not set" in caplog.text
     post(app)
     assert outbox(app) == []
@@ -67,22 +63,22 @@ def test_without_notify_urls_notifications_are_off_and_the_log_says_so(tmp_path,
 
 def test_urls_split_at_whitespace_and_commas_but_not_inside_a_url(mailbox, webhook):
     both = f"{mailbox.url()}&cc=a@example.com,b@example.com , {webhook.url}\n  ntfy://127.0.0.1/topic"
-    targets = delivery.parse_targets(both)
+    targets = parse_targets(both)
     assert [t.scheme for t in targets] == ["mailto", "json", "ntfy"]
     assert targets[0].url.endswith("cc=a@example.com,b@example.com")
 
 
-def test_a_url_apprise_cannot_parse_stops_production_naming_scheme_and_position(tmp_path):
+def test_a_url_apprise_cannot_parse_stops_production_naming_scheme_and_position(make_app):
     urls = "json://127.0.0.1:9/ok notaservice://user:hunter2secret@host/tok3nvalue"
     with pytest.raises(ConfigError) as error:
-        make_app(tmp_path, urls, APP_ENV="production", SITE_URL="https://example.com")
+        make_app(NOTIFY_URLS=urls, APP_ENV="production", SITE_URL="https://example.com")
     assert "URL 2 (notaservice://...)" in str(error.value)
     assert "hunter2secret" not in str(error.value) and "tok3nvalue" not in str(error.value)
 
 
-def test_a_bad_url_in_development_is_logged_without_secrets_and_turns_notifications_off(tmp_path, caplog):
+def test_a_bad_url_in_development_is_logged_without_secrets_and_turns_notifications_off(make_app, caplog):
     with caplog.at_level(logging.INFO):
-        app = make_app(tmp_path, "mailto://", APP_ENV="development")
+        app = make_app(NOTIFY_URLS="mailto://", APP_ENV="development")
     assert "URL 1 (mailto://...)" in caplog.text
     assert not delivery.enabled(app)
 
@@ -90,8 +86,8 @@ def test_a_bad_url_in_development_is_logged_without_secrets_and_turns_notificati
 # --- what the owner receives ------------------------------------------------------------
 
 
-def test_the_email_names_the_sender_and_replies_to_them(tmp_path, mailbox):
-    app = make_app(tmp_path, mailbox.url())
+def test_the_email_names_the_sender_and_replies_to_them(make_app, mailbox):
+    app = make_app(NOTIFY_URLS=mailbox.url())
     reference = post(app)
     assert deliver(app) == 1
     [(recipients, _)] = mailbox.received
@@ -109,15 +105,15 @@ def test_the_email_names_the_sender_and_replies_to_them(tmp_path, mailbox):
     assert outbox(app)[0]["status"] == "sent"
 
 
-def test_without_a_company_the_title_has_no_brackets(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url)
+def test_without_a_company_the_title_has_no_brackets(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     post(app, company="")
     deliver(app)
     assert webhook.received[0]["title"] == "Ada Lovelace · message on 127.0.0.1"
 
 
-def test_the_webhook_gets_title_and_body(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url)
+def test_the_webhook_gets_title_and_body(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     reference = post(app)
     deliver(app)
     [payload] = webhook.received
@@ -125,8 +121,8 @@ def test_the_webhook_gets_title_and_body(tmp_path, webhook):
     assert VALID["message"] in payload["message"] and reference in payload["message"]
 
 
-def test_injected_line_breaks_add_no_header_and_no_recipient(tmp_path, mailbox):
-    app = make_app(tmp_path, mailbox.url())
+def test_injected_line_breaks_add_no_header_and_no_recipient(make_app, mailbox):
+    app = make_app(NOTIFY_URLS=mailbox.url())
     # The form refuses line breaks in a name; a row written some other way still must not break a header.
     post(app, email="ada&to=evil@example.com",
          message="Hello there.\r\nBcc: victim@example.com\r\nSubject: hijacked\r\n\r\nmore")
@@ -151,9 +147,9 @@ HOSTILE_CHAT = "Hi @everyone and @here, <!channel> <@U024BE7LH> [click me](http:
 
 
 @pytest.mark.parametrize("receiver", ["mailbox", "webhook"])
-def test_mentions_links_and_markup_arrive_as_inert_text(tmp_path, request, receiver):
+def test_mentions_links_and_markup_arrive_as_inert_text(make_app, request, receiver):
     box = request.getfixturevalue(receiver)
-    app = make_app(tmp_path, box.url() if receiver == "mailbox" else box.url)
+    app = make_app(NOTIFY_URLS=box.url() if receiver == "mailbox" else box.url)
     post(app, name="@everyone", message=HOSTILE_CHAT)
     deliver(app)
     if receiver == "mailbox":
@@ -173,16 +169,16 @@ def test_mentions_links_and_markup_arrive_as_inert_text(tmp_path, request, recei
 # --- which messages notify --------------------------------------------------------------
 
 
-def test_the_notification_is_queued_with_the_message(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url)
+def test_the_notification_is_queued_with_the_message(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     post(app)
     [row] = outbox(app)
     assert row["status"] == "pending" and row["attempts"] == 0
     assert webhook.received == []  # sending is not the request's job
 
 
-def test_a_repeated_submission_queues_one_notification(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url)
+def test_a_repeated_submission_queues_one_notification(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     client = app.test_client()
     data = {**hidden_fields(client.get("/contact")), **VALID}
     client.post("/contact", data=data)
@@ -190,10 +186,10 @@ def test_a_repeated_submission_queues_one_notification(tmp_path, webhook):
     assert len(outbox(app)) == 1
 
 
-def test_a_message_that_could_not_be_stored_queues_nothing(tmp_path, webhook, monkeypatch):
+def test_a_message_that_could_not_be_stored_queues_nothing(make_app, webhook, monkeypatch):
     from tests.conftest import database_locked
 
-    app = make_app(tmp_path, webhook.url)
+    app = make_app(NOTIFY_URLS=webhook.url)
     client = app.test_client()
     with database_locked(app, monkeypatch):
         response = client.post("/contact", data={**hidden_fields(client.get("/contact")), **VALID})
@@ -201,15 +197,15 @@ def test_a_message_that_could_not_be_stored_queues_nothing(tmp_path, webhook, mo
     assert outbox(app) == []
 
 
-def test_spam_is_stored_and_never_notified(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url)
+def test_spam_is_stored_and_never_notified(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     post(app, website="https://spam.example")
     assert outbox(app) == []
     assert deliver(app) == 0 and webhook.received == []
 
 
-def test_a_suspect_message_is_notified_as_possible_spam(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url, CONTACT_MIN_SECONDS=3)
+def test_a_suspect_message_is_notified_as_possible_spam(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url, CONTACT_MIN_SECONDS=3)
     post(app)  # at once: faster than the minimum time
     deliver(app)
     [payload] = webhook.received
@@ -220,14 +216,14 @@ def test_a_suspect_message_is_notified_as_possible_spam(tmp_path, webhook):
 
 
 def test_back_off_starts_at_a_minute_doubles_and_stops_at_six_hours():
-    delays = [delivery.retry_delay(attempt, 60) for attempt in range(1, 12)]
+    delays = [retry_delay(attempt, 60) for attempt in range(1, 12)]
     assert delays[:4] == [60, 120, 240, 480]
     assert max(delays) == 6 * 3600 and delays[-1] == 6 * 3600
 
 
-def test_a_failed_delivery_is_retried_later_with_the_error_kept_and_secrets_masked(tmp_path, caplog):
+def test_a_failed_delivery_is_retried_later_with_the_error_kept_and_secrets_masked(make_app, caplog):
     closed = free_port()
-    app = make_app(tmp_path, f"mailto://owner:S3cretAppPassw0rd@127.0.0.1:{closed}?from={SITE}&to={OWNER}")
+    app = make_app(NOTIFY_URLS=f"mailto://owner:S3cretAppPassw0rd@127.0.0.1:{closed}?from={SITE}&to={OWNER}")
     post(app)
     with caplog.at_level(logging.WARNING):
         deliver(app)
@@ -239,8 +235,8 @@ def test_a_failed_delivery_is_retried_later_with_the_error_kept_and_secrets_mask
     assert deliver(app) == 0  # not due yet
 
 
-def test_after_24_hours_of_failures_it_is_marked_failed(tmp_path):
-    app = make_app(tmp_path, f"json://127.0.0.1:{free_port()}/x")
+def test_after_24_hours_of_failures_it_is_marked_failed(make_app):
+    app = make_app(NOTIFY_URLS=f"json://127.0.0.1:{free_port()}/x")
     post(app)
     connection = sqlite3.connect(storage.database_path(app))
     connection.execute("UPDATE notifications SET queued_at = ?", [time.time() - 24 * 3600 - 1])
@@ -250,8 +246,8 @@ def test_after_24_hours_of_failures_it_is_marked_failed(tmp_path):
     assert outbox(app)[0]["status"] == "failed"
 
 
-def test_a_url_that_already_had_it_is_skipped_on_retry(tmp_path, webhook):
-    app = make_app(tmp_path, f"{webhook.url} json://127.0.0.1:{free_port()}/down")
+def test_a_url_that_already_had_it_is_skipped_on_retry(make_app, webhook):
+    app = make_app(NOTIFY_URLS=f"{webhook.url} json://127.0.0.1:{free_port()}/down")
     post(app)
     deliver(app)
     assert len(webhook.received) == 1 and outbox(app)[0]["status"] == "pending"
@@ -260,9 +256,9 @@ def test_a_url_that_already_had_it_is_skipped_on_retry(tmp_path, webhook):
     assert len(webhook.received) == 1  # the working URL is not sent the same message again
 
 
-def test_smtp_down_for_the_first_attempts_then_up_delivers_exactly_one_email(tmp_path):
+def test_smtp_down_for_the_first_attempts_then_up_delivers_exactly_one_email(make_app):
     box = Mailbox()  # not started: nothing listens on its port yet
-    app = make_app(tmp_path, box.url(), NOTIFY_IN_BACKGROUND=True, NOTIFY_RETRY_SECONDS=0.2)
+    app = make_app(NOTIFY_URLS=box.url(), NOTIFY_IN_BACKGROUND=True, NOTIFY_RETRY_SECONDS=0.2)
     try:
         post(app)
         assert wait_for(lambda: outbox(app)[0]["attempts"] >= 2, timeout=10)
@@ -276,8 +272,8 @@ def test_smtp_down_for_the_first_attempts_then_up_delivers_exactly_one_email(tmp
         box.stop()
 
 
-def test_the_background_loop_delivers_without_being_asked(tmp_path, mailbox):
-    app = make_app(tmp_path, mailbox.url(), NOTIFY_IN_BACKGROUND=True)
+def test_the_background_loop_delivers_without_being_asked(make_app, mailbox):
+    app = make_app(NOTIFY_URLS=mailbox.url(), NOTIFY_IN_BACKGROUND=True)
     try:
         post(app)
         assert wait_for(lambda: len(mailbox.received) == 1, timeout=10)
@@ -285,13 +281,13 @@ def test_the_background_loop_delivers_without_being_asked(tmp_path, mailbox):
         delivery.stop(app)
 
 
-def test_an_expired_lease_is_taken_over(tmp_path, webhook):
+def test_an_expired_lease_is_taken_over(make_app, webhook):
     # A process that claimed the notification and died: its lease runs out, another sends it.
-    app = make_app(tmp_path, webhook.url, NOTIFY_LEASE_SECONDS=0.3)
+    app = make_app(NOTIFY_URLS=webhook.url, NOTIFY_LEASE_SECONDS=0.3)
     post(app)
     db = storage.connect(storage.database_path(app))
     try:
-        assert delivery.claim(db, 0.3, "dead-worker") is not None
+        assert claim(db, 0.3, "dead-worker") is not None
         assert delivery.deliver_due(app, db) == 0  # leased: nobody else takes it yet
         time.sleep(0.4)
         assert delivery.deliver_due(app, db) == 1
@@ -300,17 +296,17 @@ def test_an_expired_lease_is_taken_over(tmp_path, webhook):
     assert len(webhook.received) == 1
 
 
-def test_a_worker_whose_lease_ran_out_mid_send_stops_and_overwrites_nothing(tmp_path, webhook):
+def test_a_worker_whose_lease_ran_out_mid_send_stops_and_overwrites_nothing(make_app, webhook):
     # A slow send, not a crash: worker A's lease runs out, B takes the row over and
     # delivers. A, coming back, must neither send again nor undo B's record.
-    app = make_app(tmp_path, webhook.url, NOTIFY_LEASE_SECONDS=0.3)
+    app = make_app(NOTIFY_URLS=webhook.url, NOTIFY_LEASE_SECONDS=0.3)
     post(app)
     db = storage.connect(storage.database_path(app))
     try:
-        slow = delivery.claim(db, 0.3, "worker-a")
+        slow = claim(db, 0.3, "worker-a")
         time.sleep(0.4)
         assert delivery.deliver_due(app, db, worker="worker-b") == 1
-        assert delivery.deliver(db, slow, app.extensions["notify_targets"], app, "worker-a") == "lost"
+        assert delivery.deliver(db, slow, delivery.notifier(app).targets, app, "worker-a") == "lost"
     finally:
         db.conn.close()
     assert len(webhook.received) == 1
@@ -318,8 +314,8 @@ def test_a_worker_whose_lease_ran_out_mid_send_stops_and_overwrites_nothing(tmp_
     assert row["status"] == "sent" and row["leased_by"] == "worker-b"
 
 
-def test_deleting_a_message_deletes_its_notification(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url)
+def test_deleting_a_message_deletes_its_notification(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     post(app)
     connection = storage.connect(storage.database_path(app))
     connection.execute("DELETE FROM messages")
@@ -328,13 +324,13 @@ def test_deleting_a_message_deletes_its_notification(tmp_path, webhook):
 
 
 def test_secrets_in_an_error_are_masked_but_the_server_name_kept():
-    targets = delivery.parse_targets(
+    targets = parse_targets(
         "mailtos://owner:S3cretAppPassw0rd@smtp.example.com?to=owner@example.com "
         "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/987654321"
     )
     error = ("535 auth failed for owner:S3cretAppPassw0rd at smtp.example.com; "
              "telegram said no to bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
-    shown = delivery.masked(error, targets)
+    shown = masked(error, targets)
     assert "S3cretAppPassw0rd" not in shown and "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in shown
     assert "smtp.example.com" in shown
 
@@ -350,8 +346,8 @@ def set_row(app, **values):
     connection.close()
 
 
-def test_an_international_domain_gets_a_reply_to_every_mail_server_takes(tmp_path, mailbox, webhook):
-    app = make_app(tmp_path, f"{mailbox.url()} {webhook.url}")
+def test_an_international_domain_gets_a_reply_to_every_mail_server_takes(make_app, mailbox, webhook):
+    app = make_app(NOTIFY_URLS=f"{mailbox.url()} {webhook.url}")
     post(app, email="zoe@exämple.com", name="Zoë")
     deliver(app)
     [mail] = mailbox.messages()
@@ -360,8 +356,8 @@ def test_an_international_domain_gets_a_reply_to_every_mail_server_takes(tmp_pat
     assert "Reply to:  zoe@xn--exmple-cua.com" in webhook.received[0]["message"]  # a chat gets it too
 
 
-def test_an_address_that_cannot_be_replied_to_is_still_notified_and_the_body_says_why(tmp_path, mailbox):
-    app = make_app(tmp_path, mailbox.url())
+def test_an_address_that_cannot_be_replied_to_is_still_notified_and_the_body_says_why(make_app, mailbox):
+    app = make_app(NOTIFY_URLS=mailbox.url())
     post(app)
     set_row(app, email="zoë@example.com")  # stored before the form explained such addresses
     deliver(app)
@@ -371,8 +367,8 @@ def test_an_address_that_cannot_be_replied_to_is_still_notified_and_the_body_say
     assert "zoë@example.com" in body and "Reply to:  none possible" in body and "SMTPUTF8" in body
 
 
-def test_server_commands_are_below_the_signature_line_a_reply_leaves_out(tmp_path, mailbox):
-    app = make_app(tmp_path, mailbox.url())
+def test_server_commands_are_below_the_signature_line_a_reply_leaves_out(make_app, mailbox):
+    app = make_app(NOTIFY_URLS=mailbox.url())
     reference = post(app)
     deliver(app)
     body = mailbox.messages()[0].get_content().replace("\r\n", "\n")
@@ -381,8 +377,8 @@ def test_server_commands_are_below_the_signature_line_a_reply_leaves_out(tmp_pat
     assert f"flask messages show {reference}" in below
 
 
-def test_an_encoded_word_from_an_old_row_reaches_the_subject_inert(tmp_path, mailbox):
-    app = make_app(tmp_path, mailbox.url())
+def test_an_encoded_word_from_an_old_row_reaches_the_subject_inert(make_app, mailbox):
+    app = make_app(NOTIFY_URLS=mailbox.url())
     post(app)
     set_row(app, name="=?utf-8?q?=E2=80=AEevil=0D=0ABcc:_x@evil.example?=")
     deliver(app)
@@ -398,9 +394,9 @@ REFERENCES = "see [the offer][1] and ![pixel][img] and [x][]\n[1]: http://evil.e
 
 
 @pytest.mark.parametrize("receiver", ["mailbox", "webhook"])
-def test_hidden_characters_reference_links_and_fullwidth_mentions_arrive_inert(tmp_path, request, receiver):
+def test_hidden_characters_reference_links_and_fullwidth_mentions_arrive_inert(make_app, request, receiver):
     box = request.getfixturevalue(receiver)
-    app = make_app(tmp_path, box.url() if receiver == "mailbox" else box.url)
+    app = make_app(NOTIFY_URLS=box.url() if receiver == "mailbox" else box.url)
     post(app, message=f"{HIDDEN}\n{REFERENCES}\nhi ＠everyone and ﹫here", email="eve=?x?=@host.example")
     deliver(app)
     if receiver == "mailbox":
@@ -423,9 +419,9 @@ def cli(app, *args):
     return app.test_cli_runner().invoke(args=["messages", *args])
 
 
-def test_a_failing_channel_shows_in_list_healthz_the_start_up_log_and_the_next_notification(tmp_path, caplog):
+def test_a_failing_channel_shows_in_list_healthz_the_start_up_log_and_the_next_notification(make_app, caplog):
     box = Mailbox()  # not started yet: the owner's mail server is down
-    app = make_app(tmp_path, box.url())
+    app = make_app(NOTIFY_URLS=box.url())
     post(app, name="First Sender")
     deliver(app)  # the first attempt fails
     [row] = outbox(app)
@@ -434,7 +430,7 @@ def test_a_failing_channel_shows_in_list_healthz_the_start_up_log_and_the_next_n
     assert "1 notification failing, retried at " in listed and "run flask messages notifications" in listed
     assert app.test_client().get("/healthz").json["notifications"]["failing"] == 1
     with caplog.at_level(logging.WARNING):
-        make_app(tmp_path, box.url())  # the server starting again
+        make_app(NOTIFY_URLS=box.url())  # the server starting again
     assert "1 notification failing" in caplog.text
     box.start()
     try:
@@ -447,8 +443,8 @@ def test_a_failing_channel_shows_in_list_healthz_the_start_up_log_and_the_next_n
         box.stop()
 
 
-def test_a_notification_failed_for_good_shows_in_list_and_healthz(tmp_path):
-    app = make_app(tmp_path, f"json://127.0.0.1:{free_port()}/down")
+def test_a_notification_failed_for_good_shows_in_list_and_healthz(make_app):
+    app = make_app(NOTIFY_URLS=f"json://127.0.0.1:{free_port()}/down")
     post(app)
     set_queued_long_ago = sqlite3.connect(storage.database_path(app))
     set_queued_long_ago.execute("UPDATE notifications SET queued_at = ?", [time.time() - 25 * 3600])
@@ -460,8 +456,8 @@ def test_a_notification_failed_for_good_shows_in_list_and_healthz(tmp_path):
     assert health.status_code == 200 and health.json["notifications"]["failed"] == 1
 
 
-def test_a_message_marked_spam_before_its_turn_is_not_sent(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url)
+def test_a_message_marked_spam_before_its_turn_is_not_sent(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     reference = post(app)
     result = cli(app, "mark", reference, "--spam")
     assert "Its notification, not yet sent, will not be." in result.stdout
@@ -469,16 +465,16 @@ def test_a_message_marked_spam_before_its_turn_is_not_sent(tmp_path, webhook):
     assert outbox(app)[0]["status"] == "cancelled"
 
 
-def test_a_message_turned_spam_while_claimed_is_not_sent(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url)
+def test_a_message_turned_spam_while_claimed_is_not_sent(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     post(app)
     set_row(app, status="spam")  # between queueing and sending, as a mark from another process would
     deliver(app)
     assert webhook.received == [] and outbox(app)[0]["status"] == "cancelled"
 
 
-def test_not_spam_queues_exactly_one_notification(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url)
+def test_not_spam_queues_exactly_one_notification(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     reference = post(app, website="https://spam.example")  # the honeypot: stored as spam, not notified
     assert outbox(app) == []
     assert "Its notification is queued" in cli(app, "mark", reference, "--not-spam").stdout
@@ -489,8 +485,8 @@ def test_not_spam_queues_exactly_one_notification(tmp_path, webhook):
     assert len(webhook.received) == 1
 
 
-def test_spam_then_not_spam_sends_the_cancelled_notification_once(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url)
+def test_spam_then_not_spam_sends_the_cancelled_notification_once(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url)
     reference = post(app)
     cli(app, "mark", reference, "--spam")
     cli(app, "mark", reference, "--not-spam")
@@ -498,55 +494,55 @@ def test_spam_then_not_spam_sends_the_cancelled_notification_once(tmp_path, webh
     assert len(webhook.received) == 1 and outbox(app)[0]["status"] == "sent"
 
 
-def test_backlog_queues_what_was_stored_while_notifications_were_off(tmp_path, webhook):
-    off = make_app(tmp_path, "")
+def test_backlog_queues_what_was_stored_while_notifications_were_off(make_app, webhook):
+    off = make_app()
     post(off, name="Waited One")
     post(off, name="Waited Two")
     post(off, name="Spammer", website="https://spam.example")
-    app = make_app(tmp_path, webhook.url)
+    app = make_app(NOTIFY_URLS=webhook.url)
     assert cli(app, "notify", "--backlog").stdout.startswith("Queued 2 notification(s)")
     assert cli(app, "notify", "--backlog").stdout.startswith("Queued 0 notification(s)")
     deliver(app)
     assert sorted(p["title"].split(" (")[0] for p in webhook.received) == ["Waited One", "Waited Two"]
 
 
-def test_delivery_records_survive_a_secret_key_rotation(tmp_path, webhook):
+def test_delivery_records_survive_a_secret_key_rotation(make_app, webhook):
     urls = f"{webhook.url} json://127.0.0.1:{free_port()}/down"
-    app = make_app(tmp_path, urls, SECRET_KEY="before-rotation")
+    app = make_app(NOTIFY_URLS=urls, SECRET_KEY="before-rotation")
     post(app)
     deliver(app)
     assert len(webhook.received) == 1
-    rotated = make_app(tmp_path, urls, SECRET_KEY="after-rotation")
+    rotated = make_app(NOTIFY_URLS=urls, SECRET_KEY="after-rotation")
     make_due(rotated)
     deliver(rotated)
     assert len(webhook.received) == 1  # the URL that had it is not sent it again
 
 
-def test_the_cli_reports_the_servers_channels_and_says_when_the_shell_differs(tmp_path, webhook, mailbox):
+def test_the_cli_reports_the_servers_channels_and_says_when_the_shell_differs(make_app, webhook, mailbox):
     import click
 
-    make_app(tmp_path, f"{mailbox.url()} {webhook.url}")  # the server records what it runs with
+    make_app(NOTIFY_URLS=f"{mailbox.url()} {webhook.url}")  # the server records what it runs with
     with click.Context(click.Command("flask")):  # a shell: no NOTIFY_URLS, and no server start
-        shell = make_app(tmp_path, "")
+        shell = make_app()
     lines = cli(shell, "notifications").stdout.splitlines()
     assert lines[0].startswith("Notifications are on: 2 URL(s): 1. mailto, 2. json. (The server, version ")
     assert lines[1].startswith("This shell's NOTIFY_URLS differ (not set): the server's are what count")
     assert webhook.url not in "\n".join(lines)  # positions and schemes, never a URL
 
 
-def test_show_tells_when_each_channel_was_notified_or_why_not(tmp_path, webhook):
-    app = make_app(tmp_path, f"{webhook.url} json://127.0.0.1:{free_port()}/down")
+def test_show_tells_when_each_channel_was_notified_or_why_not(make_app, tmp_path, webhook):
+    app = make_app(NOTIFY_URLS=f"{webhook.url} json://127.0.0.1:{free_port()}/down")
     reference = post(app)
     deliver(app)
     shown = cli(app, "show", reference).stdout
     assert re.search(r"Notified: 1\. json: sent \d{4}-\d\d-\d\dT", shown)
     assert re.search(r"\n          2\. json: not yet: .+\n          retried at \d{4}-", shown)
-    off = make_app(tmp_path / "off", "")
+    off = make_app(DATABASE_PATH=str(tmp_path / "off" / "messages.db"))
     assert "never: notifications were off when it arrived" in cli(off, "show", post(off)).stdout
 
 
-def test_back_off_doubles_where_it_is_applied(tmp_path):
-    app = make_app(tmp_path, f"json://127.0.0.1:{free_port()}/down")
+def test_back_off_doubles_where_it_is_applied(make_app):
+    app = make_app(NOTIFY_URLS=f"json://127.0.0.1:{free_port()}/down")
     post(app)
     deliver(app)
     make_due(app)
@@ -555,9 +551,9 @@ def test_back_off_doubles_where_it_is_applied(tmp_path):
     assert 115 <= outbox(app)[0]["due_at"] - before <= 125  # the second failure waits two minutes
 
 
-def test_a_late_worker_does_not_put_a_sent_row_back_to_pending(tmp_path, webhook, monkeypatch):
+def test_a_late_worker_does_not_put_a_sent_row_back_to_pending(make_app, webhook, monkeypatch):
     # Worker A's send outlives its lease; B takes the row over and delivers; then A's send fails.
-    app = make_app(tmp_path, webhook.url, NOTIFY_LEASE_SECONDS=0.3)
+    app = make_app(NOTIFY_URLS=webhook.url, NOTIFY_LEASE_SECONDS=0.3)
     post(app)
     real_send = delivery.send
     db = storage.connect(storage.database_path(app))
@@ -569,17 +565,30 @@ def test_a_late_worker_does_not_put_a_sent_row_back_to_pending(tmp_path, webhook
         return "timed out"
 
     try:
-        slow = delivery.claim(db, 0.3, "worker-a")
+        slow = claim(db, 0.3, "worker-a")
         monkeypatch.setattr(delivery, "send", slow_failing_send)
-        assert delivery.deliver(db, slow, app.extensions["notify_targets"], app, "worker-a") == "lost"
+        assert delivery.deliver(db, slow, delivery.notifier(app).targets, app, "worker-a") == "lost"
     finally:
         db.conn.close()
     [row] = outbox(app)
     assert row["status"] == "sent" and row["last_error"] is None
 
 
-def test_storing_a_message_wakes_the_delivery_loop(tmp_path, webhook):
-    app = make_app(tmp_path, webhook.url, NOTIFY_IN_BACKGROUND=True)  # polls every 5 s
+
+def test_test_apps_run_no_delivery_loop_unless_they_ask(make_app):
+    # tests/conftest.py turns the loop off (delivery.init_app's comment says so); the loop's tests turn it on.
+    quiet = make_app()
+    quiet.test_client().get("/contact")
+    assert delivery.notifier(quiet).loop is None
+    running = make_app(NOTIFY_IN_BACKGROUND=True)
+    try:
+        running.test_client().get("/contact")
+        assert delivery.notifier(running).loop.is_alive()
+    finally:
+        delivery.stop(running)
+
+def test_storing_a_message_wakes_the_delivery_loop(make_app, webhook):
+    app = make_app(NOTIFY_URLS=webhook.url, NOTIFY_IN_BACKGROUND=True)  # polls every 5 s
     try:
         time.sleep(0.3)  # the loop's first look finds nothing and waits
         post(app)
@@ -588,8 +597,8 @@ def test_storing_a_message_wakes_the_delivery_loop(tmp_path, webhook):
         delivery.stop(app)
 
 
-def test_a_wake_up_during_delivery_is_kept(tmp_path, webhook, monkeypatch):
-    app = make_app(tmp_path, webhook.url, NOTIFY_IN_BACKGROUND=False)
+def test_a_wake_up_during_delivery_is_kept(make_app, webhook, monkeypatch):
+    app = make_app(NOTIFY_URLS=webhook.url)
     real = delivery.deliver_due
     calls = []
 

@@ -284,7 +284,7 @@ def test_healthz_503_when_the_database_cannot_be_opened(tmp_path):
     app.config["DATABASE_PATH"] = str(tmp_path / "missing-folder" / "file-not-dir" / "m.db")
     (tmp_path / "missing-folder").mkdir()
     (tmp_path / "missing-folder" / "file-not-dir").write_text("a file where a folder should be")
-    app.extensions["database_ready"] = False
+    storage.store_state(app).ready = False  # as if it had never been created
     assert app.test_client().get("/healthz").status_code == 503
 
 
@@ -296,7 +296,7 @@ def test_healthz_names_notifications_that_failed_for_good(tmp_path):
     db = storage.connect(storage.database_path(app))
     db.execute("UPDATE notifications SET status = 'failed'")
     db.conn.close()
-    app.extensions.pop("health_proved_at")  # the next check proves again, as it would 5 s later
+    storage.store_state(app).remember_proof(None)  # the next check proves again, as it would 5 s later
     response = client.get("/healthz")
     assert response.status_code == 200  # messages are still kept
     assert response.json == {"status": "degraded", "database": "writable",

@@ -16,7 +16,7 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 LIMITS = {"name": (1, 100), "email": (1, 254), "company": (0, 100), "message": (10, 5000)}
 SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{22,64}$")

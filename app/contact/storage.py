@@ -6,12 +6,26 @@ worker processes queue instead of failing, and ``synchronous=FULL`` so a
 message acknowledged to a visitor survives a crash or power loss.
 
 The messages are personal data: the database and its -wal/-shm files are
-created readable by the owner only (0600), in a folder only they may enter (0700).
+created readable by the owner only (0600, app/files.py), in a folder only they
+may enter (0700).
 
 Pages never depend on the store. A database that is missing, corrupt, on a
 full disk or in a folder the server cannot write is said once, in one line
 (report), and the contact form answers 503 meanwhile; each request that needs
-the store tries it again, so it comes back without a restart.
+the store tries it again, so it comes back without a restart. What this
+process knows of its store is one StoreState, in ``app.extensions["message_store"]``
+(``store_state(app)``): only this module changes it, but for /healthz's proof.
+
+sqlite-utils' table helpers create the tables and serve the owner's reads and
+updates. Raw SQL is kept where a statement's own words are the point (the
+transactions: BEGIN IMMEDIATE, so a rate limit holds across workers; PRAGMAs),
+and on the visitor's POST: sqlite-utils' insert reads the table's columns and
+wraps each row in a savepoint, some twenty statements where store_message's
+few will do (measured: about twice the time per message).
+The schema's migrations are written here by hand, not with sqlite-migrate:
+several workers start at once, and one must migrate while the others wait
+and then see it done (migrate's BEGIN IMMEDIATE and PRAGMA user_version),
+which sqlite-migrate does not promise.
 """
 
 import base64
@@ -20,6 +34,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +42,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app, g
 from sqlite_utils import Database
+
+from .. import files
+from . import outbox
+from .times import now_utc
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +66,27 @@ COLUMNS = ("id", "reference", "created_at", "name", "email", "company", "message
 
 class DatabaseMissing(Exception):
     """The owner's CLI asked for a database that has not been created yet."""
+
+
+@dataclass
+class StoreState:
+    """What this process knows of its message store."""
+
+    ready: bool = False  # created and migrated, here or by the server's start
+    problem: str | None = None  # what stops a message being stored, as last said
+    said: bool = False  # whether the store's state has been said (logged) yet
+    proved_at: float | None = None  # /healthz's last committed write (time.monotonic)
+
+    def remember_proof(self, at: float | None) -> None:
+        self.proved_at = at
+
+
+def store_state(app: Flask) -> StoreState:
+    return app.extensions["message_store"]
+
+
+def ready(app: Flask) -> bool:
+    return store_state(app).ready
 
 
 def connect(path: str | Path) -> Database:
@@ -84,7 +124,8 @@ def _v1(db: Database) -> None:
 
 
 def _v2(db: Database) -> None:
-    # Shipped, so kept: /healthz used to rewrite this row. It now keeps its own table (app/health.py).
+    # Shipped, so kept: /healthz used to rewrite this row. It now keeps its own table
+    # (app/health.py), and version 6 drops this one.
     db["heartbeat"].create({"id": int, "checked_at": str}, pk="id")
 
 
@@ -95,7 +136,7 @@ def _v3(db: Database) -> None:
         db.execute("UPDATE messages SET reference = ? WHERE submission_key = ?", [reference_for(key), key])
     db["messages"].create_index(["reference"])
     # The outbox: one row per message the owner is to be told of, written in the
-    # same transaction as the message (app/contact/delivery.py sends them).
+    # same transaction as the message (app/contact/outbox.py; delivery.py sends them).
     # due_at and lease_until are Unix times: the delivery loop compares them with its clock.
     db.execute(
         """CREATE TABLE notifications (
@@ -148,7 +189,12 @@ def _v5(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS messages_sender_created ON messages (sender_hash, created_at)")
 
 
-MIGRATIONS = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: Database) -> None:
+    # The heartbeat table (version 2) went unused when /healthz took its own table: dropped.
+    db["heartbeat"].drop(ignore=True)
+
+
+MIGRATIONS = (_v1, _v2, _v3, _v4, _v5, _v6)
 
 
 def migrate(db: Database) -> int:
@@ -184,21 +230,11 @@ def make_private_folder(folder: Path) -> None:
     folder.chmod(0o700)  # whatever the umask
 
 
-def create_private_file(path: Path) -> None:
-    """An empty file (a valid empty SQLite database) only the owner may read.
-
-    SQLite gives the -wal and -shm files it creates the same mode as the database.
-    """
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        return
-    os.chmod(path, 0o600)
-
-
 def create_at(path: Path) -> None:
     make_private_folder(path.parent)
-    create_private_file(path)
+    # An empty file is a valid empty database; SQLite gives the -wal and -shm
+    # files it creates the same mode as the database.
+    files.create_private(path)
     db = connect(path)
     try:
         migrate(db)
@@ -208,7 +244,13 @@ def create_at(path: Path) -> None:
 
 def create_database(app: Flask) -> None:
     create_at(database_path(app))
-    app.extensions["database_ready"] = True
+    store_state(app).ready = True
+
+
+def ensure_created(app: Flask) -> None:
+    """Create the database (private, current schema) unless this process already has."""
+    if not store_state(app).ready:
+        create_database(app)
 
 
 def problem_with(error: BaseException) -> str:
@@ -236,9 +278,9 @@ def check(path: Path) -> str | None:
 
 def report(app: Flask, problem: str | None) -> None:
     """Log the store's state when it changes (working, or not), in one line: never once per request."""
-    known = "store_problem" in app.extensions
-    before = app.extensions.get("store_problem")
-    app.extensions["store_problem"] = problem
+    state = store_state(app)
+    known, before = state.said, state.problem
+    state.said, state.problem = True, problem
     if known and bool(problem) == bool(before):
         return
     if problem:
@@ -255,8 +297,7 @@ def log_problem(path: Path, problem: str) -> None:
 def get_db() -> Database:
     """This request's connection; the database is created on first use."""
     if "db" not in g:
-        if not current_app.extensions.get("database_ready"):
-            create_database(current_app)
+        ensure_created(current_app)
         g.db = connect(database_path(current_app))
     return g.db
 
@@ -291,12 +332,9 @@ def record_server_info(db: Database, values: dict[str, str]) -> None:
     now = now_utc()
     db.execute("BEGIN IMMEDIATE")
     try:
-        for key, value in values.items():
-            db.execute(
-                "INSERT INTO server_info (key, value, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                [key, value, now],
-            )
+        db["server_info"].upsert_all(
+            [{"key": key, "value": value, "updated_at": now} for key, value in values.items()], pk="key"
+        )
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -314,14 +352,15 @@ def close_db(exception=None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["message_store"] = state = StoreState()
     app.teardown_appcontext(close_db)
     # Servers create and migrate the schema at start-up. CLI commands load the
     # app too, and must not create a database just by asking about one.
     if click.get_current_context(silent=True) is None:
         problem = check(database_path(app))
-        app.extensions["database_ready"] = problem is None
+        state.ready = problem is None
         if os.environ.get(CHECKED_AT_START):
-            app.extensions["store_problem"] = problem  # already said, once, by server.py
+            state.said, state.problem = True, problem  # already said, once, by server.py
         report(app, problem)
 
 
@@ -342,16 +381,23 @@ def reference_for(submission_key: str) -> str:
     return base64.b32encode(digest).decode()
 
 
+# What reference_for gives: eight characters of base32's alphabet.
+REFERENCE = re.compile(r"[A-Z2-7]{8}")
+
+
+def parse_reference(text: str, *, any_case: bool) -> str | None:
+    """The reference ``text`` is (upper case), or None.
+
+    The owner types a reference as they read it, so ``any_case`` takes lower
+    case too; the thanks page shows only one the site wrote itself, exactly.
+    """
+    if any_case and text.isascii():  # "ß".upper() is "SS": only ASCII is folded
+        text = text.upper()
+    return text if REFERENCE.fullmatch(text) else None
+
+
 def hash_ip(ip: str, secret: str) -> str:
     return hmac.new(secret.encode(), f"client-ip:{ip}".encode(), hashlib.sha256).hexdigest()
-
-
-def now_utc() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def iso_utc(unix_time: float) -> str:
-    return datetime.datetime.fromtimestamp(unix_time, datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 # One address may send this many times the per-sender limit: enough for the
@@ -414,7 +460,7 @@ def store_message(
         if rate_limit:
             check_rate_limit(db, rate_limit, now, ip_hash, sender_hash)
         reference = reference_for(submission_key)
-        cursor = db.execute(
+        message_id = db.execute(
             "INSERT INTO messages (created_at, name, email, company, message, status, submission_key, ip_hash,"
             " user_agent, reference, sender_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -430,85 +476,12 @@ def store_message(
                 reference,
                 sender_hash,
             ],
-        )
+        ).lastrowid
         if notify and status in NOTIFIED:
-            db.execute(
-                "INSERT INTO notifications (message_id, created_at, queued_at, due_at) VALUES (?, ?, ?, ?)",
-                [cursor.lastrowid, now.isoformat(timespec="seconds"), now.timestamp(), now.timestamp()],
-            )
+            outbox.queue(db, message_id, now)
         db.execute("COMMIT")
     except BaseException:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return Stored(cursor.lastrowid, reference)
-
-
-def queue_notification(db: Database, message_id: int) -> bool:
-    """Queue the message's notification, due now: a new one, or one cancelled when it was
-    marked spam. False when it already has one waiting or sent."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return db.execute(
-        "INSERT INTO notifications (message_id, created_at, queued_at, due_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (message_id) DO UPDATE SET status = 'pending', attempts = 0, queued_at = excluded.queued_at,"
-        " due_at = excluded.due_at, lease_until = NULL, last_error = NULL WHERE notifications.status = 'cancelled'",
-        [message_id, now.isoformat(timespec="seconds"), now.timestamp(), now.timestamp()],
-    ).rowcount == 1
-
-
-# --- erasing -----------------------------------------------------------------------
-
-# How long an erasure's checkpoint may hold the write lock waiting for readers: a
-# visitor's POST waits at most this long behind it, never the 5 s busy timeout.
-ERASE_WAIT_MS = 20
-
-
-def checkpoint_all(db: Database) -> tuple[bool, bool]:
-    """Copy every WAL frame into the database file and empty the WAL, waiting at most
-    ERASE_WAIT_MS for readers. Returns whether the WAL is empty, and whether the
-    database file at least holds every frame (a reader on the newest snapshot lets the
-    frames be copied, but keeps the WAL from being emptied)."""
-    db.execute(f"PRAGMA busy_timeout = {ERASE_WAIT_MS}")
-    try:
-        busy, frames, copied = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-    return busy == 0, busy == 0 or (frames >= 0 and frames == copied)
-
-
-def erase_where(db: Database, where: str, args: list) -> tuple[int, str]:
-    """Delete messages for good: how many, and where their text still is: "" (nowhere),
-    "wal" (the -wal file only) or "both" (the database file and its -wal). secure_delete (set on every connection) overwrites the rows; the
-    checkpoint carries the overwritten pages into the database file and empties the WAL.
-    When a reader's snapshot stops it, the text stays in the database file and its WAL
-    until that reader ends, and an erasure pending mark makes the server's delivery loop
-    (storage.finish_erasure, every few seconds) or the next CLI command finish it."""
-    db.execute("BEGIN IMMEDIATE")  # a short write: the DELETE alone, never the wait for readers
-    try:
-        count = db.execute(f"DELETE FROM messages WHERE {where}", args).rowcount
-        if count:
-            db.execute(
-                "INSERT INTO server_info (key, value, updated_at) VALUES ('erasure_pending', ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                [now_utc(), now_utc()],
-            )
-        db.execute("COMMIT")
-    except BaseException:
-        if db.conn.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    if finish_erasure(db):
-        return count, ""
-    return count, "wal" if checkpoint_all(db)[1] else "both"
-
-
-def finish_erasure(db: Database) -> bool:
-    """Finish an erasure a reader held up; True when none is pending any more."""
-    if not db.execute("SELECT 1 FROM server_info WHERE key = 'erasure_pending'").fetchone():
-        return True
-    if not checkpoint_all(db)[0]:
-        return False
-    db.execute("DELETE FROM server_info WHERE key = 'erasure_pending'")
-    # That DELETE went to the WAL: empty it again, so the WAL holds nothing at all.
-    checkpoint_all(db)
-    return True
+    return Stored(message_id, reference)
