@@ -8,6 +8,8 @@ handful of constant strings, built once.
 
 from flask import Flask
 
+from .site import site_of
+
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -40,7 +42,7 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 
 def init_app(app: Flask) -> None:
-    served_over_https = app.config["SITE_URL"].startswith("https://")
+    served_over_https = site_of(app).url.startswith("https://")
     headers = {**HEADERS, **({"Strict-Transport-Security": HSTS} if served_over_https else {})}
 
     app.config.update(

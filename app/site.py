@@ -57,8 +57,6 @@ def site_of(app: Flask) -> Site:
 def use_site(app: Flask, site: Site) -> None:
     """Make ``site`` the app's, whole, in one assignment."""
     app.extensions[EXTENSION] = site
-    # Settings readers outside the site (the notifications' title) see the address as resolved.
-    app.config["SITE_URL"] = site.url
 
 
 def template_context() -> dict:

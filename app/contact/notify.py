@@ -21,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 
 from ..config import ConfigError
+from ..site import site_of
 from .forms import escape_invisible
 
 # Apprise logs to its own logger; what it says may hold a URL with its secrets.
@@ -150,7 +151,7 @@ def reply_address(address: str) -> str | None:
 
 
 def site_name(app: Flask | None) -> str:
-    host = urlsplit(app.config.get("SITE_URL") or "").hostname if app else None
+    host = urlsplit(site_of(app).url).hostname if app else None
     return host or "your site"
 
 

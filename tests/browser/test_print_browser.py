@@ -55,7 +55,7 @@ def test_the_printed_home_page_is_a_document(browser, browser_context_args, base
     assert all(figure.label in numbers for figure in content.site.figures)
     for control in ("Send message", "Write a message", "See the work", "Get in touch", "Show all", "View case study"):
         assert control not in words
-    site_url = browser_app.config["SITE_URL"]
+    site_url = site_of(browser_app).url
     assert f"Write to {content.site.name} at {site_url}/contact" in words
     assert f"This portfolio: {site_url}/" in words
     for project in content.projects:
