@@ -39,7 +39,7 @@ import click
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 
-from ..config import ROOT, ConfigError
+from ..config import ROOT, ConfigError, app_version
 from . import storage
 from .forms import escape_invisible
 
@@ -465,8 +465,8 @@ def channels(app: Flask) -> str:
 @functools.cache
 def version() -> str:
     """APP_VERSION if the deployment sets it, else the checkout's commit, else "unknown"."""
-    if os.environ.get("APP_VERSION"):
-        return os.environ["APP_VERSION"]
+    if app_version():
+        return app_version()
     try:
         found = subprocess.run(
             ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, timeout=5

@@ -1,11 +1,10 @@
 """The owner's words, loaded from ``data/`` once per process."""
 
-import os
 from pathlib import Path
 
 from flask import Flask
 
-from ..config import resolve_site_url
+from ..config import resolve_site_url, started_by_flask_cli
 
 from .cli import content_cli
 from .load import ContentError, load_content, tag_slug
@@ -36,8 +35,7 @@ def init_app(app: Flask) -> None:
     try:
         use_content(app, load_content(Path(app.config["CONTENT_DIR"])))
     except ContentError as error:
-        # Flask's command line sets FLASK_RUN_FROM_CLI; the production server does not.
-        if app.config["APP_ENV"] == "production" and os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        if app.config["APP_ENV"] == "production" and not started_by_flask_cli():
             raise
         app.extensions["content_errors"] = tuple(error.errors)
     app.cli.add_command(content_cli)
