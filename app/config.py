@@ -324,14 +324,6 @@ def stack_settings(environ=os.environ) -> Stack:
     )
 
 
-def check_all(environ=os.environ) -> None:
-    """Every setting, checked at once: a launcher's first step (deploy/stack.py)."""
-    from_environment(environ)
-    app_version(environ)
-    server_settings(environ)
-    stack_settings(environ)
-
-
 # --- facts about how this process was started ------------------------------------------
 # Not settings: a launcher sets these for the processes it starts.
 

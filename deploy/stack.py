@@ -103,7 +103,9 @@ def answers(socket_path: Path) -> bool:
 
 def serve(environ=os.environ) -> int:
     try:
-        config.check_all(environ)
+        # Every setting, the app's and granian's too, before anything starts.
+        config.from_environment(environ)
+        config.server_settings(environ)
         chosen = config.stack_settings(environ)
     except ConfigError as error:
         print(f"Cannot start: {error}", file=sys.stderr)

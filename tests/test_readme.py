@@ -82,12 +82,17 @@ class ReadRecorder(dict):
         return super().__contains__(key)
 
 
-def configuration_table() -> dict[str, str]:
-    """Each variable the README's Configuration table documents, and its default cell."""
+def configuration_rows() -> dict[str, list[str]]:
+    """Each variable the README's Configuration table documents, and its row's cells."""
     section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    rows = [line.split("|") for line in section.splitlines() if line.startswith("| `")]
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in section.splitlines() if line.startswith("| `")]
     assert rows, "the README's Configuration section has no table"
-    return {name: row[2].strip() for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", row[1])}
+    return {name: row for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", row[0])}
+
+
+def configuration_table() -> dict[str, str]:
+    """Each documented variable, and its default as the table gives it."""
+    return {name: cells[1] for name, cells in configuration_rows().items()}
 
 
 def variables_read(monkeypatch) -> dict[str, set[str]]:
@@ -123,3 +128,18 @@ def test_the_readmes_defaults_are_the_settings_modules():
             assert not re.fullmatch(r"`[^`]*`", table[name]), f"README: {name}'s default is {shown}, app/config.py has none"
         else:
             assert shown and shown[0] == default, f"README: {name}'s default is {shown[:1]}, app/config.py's {default!r}"
+
+
+@pytest.mark.parametrize("name, bounds", [
+    ("PORT", (1, 65535)),
+    ("HTTPS_PORT", (1, 65535)),
+    ("WORKERS", (1, config.WORKERS_MAX)),
+    ("TRUSTED_PROXIES", (0, config.TRUSTED_PROXIES_MAX)),
+    ("CONTACT_MIN_SECONDS", (0, config.CONTACT_MIN_SECONDS_MAX)),
+    ("NOTIFY_RETRY_SECONDS", config.NOTIFY_RETRY_SECONDS_RANGE),
+    ("NOTIFY_LEASE_SECONDS", config.NOTIFY_LEASE_SECONDS_RANGE),
+    ("TLS_RENEW_DAYS", config.TLS_RENEW_DAYS_RANGE),
+])
+def test_the_readme_gives_each_bound_the_settings_module_enforces(name, bounds):
+    low, high = bounds
+    assert f"{low:g} to {high:g}" in configuration_rows()[name][2], f"README: {name} is {low:g} to {high:g}"

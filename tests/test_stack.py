@@ -226,13 +226,16 @@ def hostile_paths(start: int, count: int):
 
 
 def send_all(port: int, requests: list, threads: int = 4):
+    unexpected = []  # an assertion in a thread would only be a warning: collected, and asserted here
+
     def worker(chunk):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for path, headers in chunk:
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
             response.read()
-            assert response.status in (200, 404), (path, response.status)
+            if response.status not in (200, 404):
+                unexpected.append((path[:40], len(path), response.status))
         connection.close()
 
     pool = [threading.Thread(target=worker, args=(requests[i::threads],)) for i in range(threads)]
@@ -240,6 +243,7 @@ def send_all(port: int, requests: list, threads: int = 4):
         thread.start()
     for thread in pool:
         thread.join()
+    assert unexpected == []
 
 
 def granian_workers(server: subprocess.Popen) -> list[int]:
@@ -380,7 +384,7 @@ def cached_keys(run_dir: Path) -> list[bytes]:
 
 
 def test_a_path_spelt_with_extra_slashes_gets_one_answer_whether_or_not_a_page_is_cached(stack):
-    spellings = ["/work//write", "/work/./write", "//work/write"]
+    spellings = ["/work//write", "/work/./write", "/work/%2E/write", "//work/write"]
     assert not any(key.startswith(b"/work/write|") for key in cached_keys(stack.run_dir))  # cold
     cold = {path: get(stack.port, path)[:3:2] for path in spellings}
     assert get(stack.port, "/work/write")[0] == 200
