@@ -172,3 +172,18 @@ def test_production_start_without_a_secret_is_one_clear_line(tmp_path):
     assert result.returncode != 0
     assert "Cannot start: SECRET_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_app_version_is_a_setting_and_unset_by_default():
+    assert config.app_version({"APP_VERSION": "2026.12.06"}) == "2026.12.06"
+    assert config.app_version({}) is None  # then the checkout's commit (app/contact/delivery.py)
+
+
+def test_how_the_process_was_started_is_read_here_too():
+    # Not settings: what a launcher tells the processes it starts.
+    assert config.started_by_flask_cli({"FLASK_RUN_FROM_CLI": "true"})
+    assert not config.started_by_flask_cli({})
+    started = {}
+    assert not config.message_store_checked(started)
+    config.mark_message_store_checked(started)  # server.py, before granian starts its workers
+    assert config.message_store_checked(started)

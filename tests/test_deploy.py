@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from app.config import ROOT
-from deploy import stack
+from deploy import nginx, stack
 from tests.processes import free_port
 
 DEPLOY = ROOT / "deploy"
@@ -125,3 +125,8 @@ def test_a_setting_that_cannot_work_is_one_line_and_a_non_zero_exit(tmp_path, ta
     said = [text for text in result.stderr.splitlines() if not text.startswith("make: ***")]  # make's own line
     assert len(said) == 1 and said[0].startswith(line), result.stderr
     assert not (tmp_path / "m.db").exists()  # stopped before anything started
+
+
+def test_nginx_listens_on_an_ipv6_host_in_brackets():
+    assert nginx.address("::", 8000) == "[::]:8000"
+    assert nginx.address("127.0.0.1", 8000) == "127.0.0.1:8000"
