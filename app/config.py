@@ -14,7 +14,6 @@ An empty variable counts as unset.
 """
 
 import ipaddress
-import math
 import os
 import re
 import secrets
