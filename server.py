@@ -9,11 +9,13 @@ granian: the app itself is plain WSGI (wsgi:app).
 """
 
 import os
-from pathlib import Path
+import sys
 
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
+
+from app import config
 
 # The app writes the access log itself (app/requestlog.py: method, path, status,
 # duration and the request id it also sends back), so granian's own is off and
@@ -31,27 +33,24 @@ LOGGING = {
 }
 
 
-def cpu_count() -> int:
-    # The CPUs this process may use (a container's limit), not all the machine has.
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def listen_on(environ) -> dict:
-    if environ.get("SOCKET"):
+def listen_on(chosen: config.Server) -> dict:
+    if chosen.socket:
         # Behind nginx: a unix socket that only this user (and so nginx's workers) may use.
         # SOCKET_MODE: make serve puts the socket in a folder that decides who may connect.
-        return {"uds": Path(environ["SOCKET"]), "uds_permissions": int(environ.get("SOCKET_MODE", "600"), 8)}
-    return {"address": environ.get("HOST", "127.0.0.1"), "port": int(environ.get("PORT", "8000"))}
+        return {"uds": chosen.socket, "uds_permissions": chosen.socket_mode}
+    return {"address": chosen.host, "port": chosen.port}
 
 
 def settings(environ=os.environ) -> dict:
+    """granian's arguments; ConfigError names a setting that cannot work."""
+    chosen = config.server_settings(environ)
     return {
         "target": "wsgi:app",
         "interface": Interfaces.WSGI,
         "http": HTTPModes.http1,  # a TLS-terminating proxy or CDN speaks HTTP/2 to browsers
         "websockets": False,
-        **listen_on(environ),
-        "workers": int(environ.get("WORKERS") or cpu_count()),
+        **listen_on(chosen),
+        "workers": chosen.workers,
         # One Python thread per worker: measured, it serves cached pages fastest and
         # with the steadiest p99; more threads only fight over the GIL (BENCHMARKS.md).
         "blocking_threads": 1,
@@ -70,17 +69,20 @@ def settings(environ=os.environ) -> dict:
 def check_message_store(environ=os.environ) -> None:
     """Say once, before the workers start, what is wrong with the message store, if anything;
     the site is served either way (app/contact/storage.py)."""
-    from app import config
     from app.contact import storage
 
-    path = Path(environ.get("DATABASE_PATH") or config.ROOT / "instance" / "messages.db")
+    path = config.default_database_path(environ)
     problem = storage.check(path)
     if problem:
         storage.log_problem(path, problem)
-    environ[storage.CHECKED_AT_START] = "1"
+    config.mark_message_store_checked(environ)
 
 
 if __name__ == "__main__":
-    server = Granian(**settings())
+    try:
+        config.from_environment()  # the app's settings too: each worker would otherwise refuse them alone
+        server = Granian(**settings())
+    except config.ConfigError as error:
+        sys.exit(f"Cannot start: {error}")  # a sentence, not a traceback
     server.on_startup(check_message_store)
     server.serve()

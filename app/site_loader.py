@@ -7,13 +7,12 @@ mistakes (app/development.py): `make run` recovers once the files are fixed,
 and `flask` commands (content check, messages) run in either.
 """
 
-import os
 from pathlib import Path
 
 from flask import Flask
 
 from .assets import Assets
-from .config import ROOT, resolve_site_url
+from .config import ROOT, resolve_site_url, started_by_flask_cli
 from .content import ContentError, load_content
 from .cv import Exports
 from .pictures import Pictures
@@ -35,8 +34,7 @@ def init_app(app: Flask) -> None:
     try:
         site = load_site(app, url_setting)
     except ContentError as error:
-        # Flask's command line sets FLASK_RUN_FROM_CLI; the production server does not.
-        if app.config["APP_ENV"] == "production" and os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        if app.config["APP_ENV"] == "production" and not started_by_flask_cli():
             raise
         site = Site(content=None, errors=tuple(error.errors), url=url_setting or "http://127.0.0.1:5000",
                     url_setting=url_setting, assets=Assets(ROOT / "static"), pictures=None, exports=None)

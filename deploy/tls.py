@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 
-LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
+from app.config import Tls
+
 CHECK_EVERY = 12 * 3600
 # After a failed attempt, wait 5 minutes, then twice as long each time, up to the
 # 12-hour check: at most four failures in the first hour, under Let's Encrypt's
@@ -51,29 +52,12 @@ def is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def mode(environ) -> str:
-    chosen = environ.get("TLS", "off")
-    if chosen not in ("off", "acme", "files"):
-        raise ValueError(f"TLS={chosen!r}: expected off, acme or files")
-    if chosen != "off" and not environ.get("SITE_URL", "").startswith("https://"):
-        raise ValueError(f"TLS={chosen} needs SITE_URL=https://your-domain (the redirects' target and the certificate's name)")
-    return chosen
-
-
-def default_state_dir() -> Path:
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "portfolio"
-
-
-def certificate_source(environ):
-    """The certificate TLS names, or None with TLS=off. ValueError for settings that cannot work."""
-    chosen = mode(environ)
-    if chosen == "files":
-        missing = [name for name in ("TLS_CERT", "TLS_KEY") if not environ.get(name)]
-        if missing:
-            raise ValueError(f"TLS=files needs {' and '.join(missing)}: the certificate's chain and its key")
-        return Files(Path(environ["TLS_CERT"]), Path(environ["TLS_KEY"]))
-    if chosen == "acme":
-        return Acme(environ)
+def certificate_source(chosen: Tls):
+    """The certificate TLS names (its settings checked by app/config.py), or None with TLS=off."""
+    if chosen.mode == "files":
+        return Files(chosen.certificate, chosen.key)
+    if chosen.mode == "acme":
+        return Acme(chosen)
     return None
 
 
@@ -105,14 +89,14 @@ class Files:
 class Acme:
     """TLS=acme: certbot's lineage for SITE_URL's host in STATE_DIR/letsencrypt."""
 
-    def __init__(self, environ):
-        self.host = urlsplit(environ["SITE_URL"]).hostname
-        self.state = Path(environ.get("STATE_DIR") or default_state_dir())
-        self.directory = environ.get("ACME_DIRECTORY") or LETS_ENCRYPT
-        self.email = environ.get("ACME_EMAIL", "")
-        self.ca_bundle = environ.get("ACME_CA_BUNDLE", "")
-        self.renew_days = float(environ.get("TLS_RENEW_DAYS", "30"))
-        self.certbot = environ.get("CERTBOT") or str(Path(sys.executable).with_name("certbot"))
+    def __init__(self, chosen: Tls):
+        self.host = urlsplit(chosen.site_url).hostname
+        self.state = chosen.state_dir
+        self.directory = chosen.acme_directory
+        self.email = chosen.acme_email
+        self.ca_bundle = chosen.acme_ca_bundle
+        self.renew_days = chosen.renew_days
+        self.certbot = chosen.certbot
         self.webroot: Path | None = None  # where nginx serves /.well-known/acme-challenge/ from (stack.py sets it)
         self.live = self.state / "letsencrypt" / "live" / self.host
         self.process: subprocess.Popen | None = None

@@ -90,7 +90,7 @@ mkdir -p "$WORK/nginx/root" "$WORK/nginx/tmp"
 curl -fs "$ALONE/" -o "$WORK/nginx/root/index.html"
 curl -fsk "$TLS_STACK/" -o "$WORK/nginx/root/tls.html"
 NGINX_TLS_PORT=$(free_port)
-"$PYTHON" -c 'import sys; from deploy.stack import TLS_TEMPLATE, render_config
+"$PYTHON" -c 'import sys; from deploy.nginx import TLS_TEMPLATE, render_config
 print(render_config(TLS_TEMPLATE, CERTIFICATE=sys.argv[1], CERTIFICATE_KEY=sys.argv[2]))' \
   "$WORK/tls/cert.pem" "$WORK/tls/key.pem" >"$WORK/nginx/tls.conf"
 cat >"$WORK/nginx/nginx.conf" <<CONF

@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from app.config import server_settings  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 from tests.receivers import Webhook  # noqa: E402  (the owner's webhook: a real HTTP server on loopback)
 
@@ -129,7 +130,7 @@ def main():
     print("| --- | ---: | ---: | ---: | --- |")
     print(run(notify=False), flush=True)
     print(run(notify=True), flush=True)
-    workers = os.environ.get("WORKERS") or len(os.sched_getaffinity(0))
+    workers = server_settings().workers  # as server.py reads WORKERS
     print(f"\n{os.cpu_count()} cores; wrk -t2 -c{CONNECTIONS} -d{DURATION} on loopback; server.py with {workers} granian workers.")
 
 

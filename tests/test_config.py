@@ -1,11 +1,14 @@
 """Settings from the environment, the secret key, and the CLI found with no --app."""
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from app import config
 from app.config import ROOT, ConfigError, ensure_secret_key, from_environment, parse_rate_limit
 
 
@@ -50,6 +53,89 @@ def test_notification_timings_must_be_positive_and_finite(name, value):
         from_environment({name: value})
 
 
+def every_setting(environ: dict) -> None:
+    """Read as the app, server.py and the stack read them."""
+    config.from_environment(environ)
+    config.server_settings(environ)
+    config.stack_settings(environ)
+
+
+# Each variable, a value it refuses, and the error's words after "NAME='value': ".
+@pytest.mark.parametrize("name, value, expected", [
+    ("WORKERS", "two", "expected a whole number"),
+    ("WORKERS", "0", "must be at least 1"),
+    ("WORKERS", "100000", "must be at most 256"),
+    ("PORT", "99999", "must be at most 65535"),
+    ("PORT", "0", "must be at least 1"),
+    ("PORT", "http", "expected a whole number"),
+    ("HTTPS_PORT", "70000", "must be at most 65535"),
+    ("HOST", "0.0.0.0; evil", "expected an IP address or a host name"),
+    ("HOST", "localhost:80", "expected an IP address or a host name"),
+    ("HOST", "a b", "expected an IP address or a host name"),
+    ("HOST", "x}", "expected an IP address or a host name"),
+    ("PROXY_CACHE", "maybe", "expected pages or off"),
+    ("PROXY_CACHE", "pages; evil", "expected pages or off"),
+    ("SOCKET_MODE", "999", "expected file permissions in octal"),
+    ("SOCKET_MODE", "rw", "expected file permissions in octal"),
+    ("TLS", "on", "expected off, acme or files"),
+    # A busy poll: every worker's delivery loop would wake a thousand times a second.
+    ("NOTIFY_RETRY_SECONDS", "0.001", "must be from 1 to 21600 seconds"),
+    ("NOTIFY_RETRY_SECONDS", "86400", "must be from 1 to 21600 seconds"),
+    ("NOTIFY_LEASE_SECONDS", "0.5", "must be from 1 to 3600 seconds"),
+    ("NOTIFY_LEASE_SECONDS", "7200", "must be from 1 to 3600 seconds"),
+    ("TLS_RENEW_DAYS", "0", "must be from 1 to 3650 days"),
+    ("TLS_RENEW_DAYS", "thirty", "expected a number of days"),
+    ("CONTACT_MIN_SECONDS", "-1", "must be at least 0"),
+    ("CONTACT_MIN_SECONDS", "86400", "must be at most 3600"),
+    ("TRUSTED_PROXIES", "99", "must be at most 10"),
+])
+def test_each_setting_is_refused_with_its_name_its_value_and_what_was_expected(name, value, expected):
+    with pytest.raises(ConfigError) as refused:
+        every_setting({name: value})
+    assert str(refused.value).startswith(f"{name}={value!r}: {expected}")
+
+
+@pytest.mark.parametrize("name, value, read", [
+    ("HOST", "0.0.0.0", lambda: config.server_settings({"HOST": "0.0.0.0"}).host),
+    ("HOST", "::", lambda: config.stack_settings({"HOST": "::"}).host),
+    ("HOST", "portfolio.example", lambda: config.stack_settings({"HOST": "portfolio.example"}).host),
+    ("WORKERS", 4, lambda: config.server_settings({"WORKERS": "4"}).workers),
+    ("PORT", 65535, lambda: config.server_settings({"PORT": "65535"}).port),
+    ("SOCKET_MODE", 0o666, lambda: config.server_settings({"SOCKET_MODE": "666"}).socket_mode),
+    ("PROXY_CACHE", "off", lambda: config.stack_settings({"PROXY_CACHE": "off"}).proxy_cache),
+    ("NOTIFY_RETRY_SECONDS", 1.0, lambda: from_environment({"NOTIFY_RETRY_SECONDS": "1"})["NOTIFY_RETRY_SECONDS"]),
+    ("TLS_RENEW_DAYS", 30.0, lambda: config.tls_settings({}).renew_days),
+])
+def test_good_values_are_taken(name, value, read):
+    assert read() == value
+
+
+def test_state_dir_defaults_under_xdg_state_home():
+    assert config.tls_settings({"XDG_STATE_HOME": "/srv/state"}).state_dir == Path("/srv/state/portfolio")
+    assert config.tls_settings({"STATE_DIR": "/var/lib/portfolio"}).state_dir == Path("/var/lib/portfolio")
+
+
+# Only app/config.py reads a setting. What others read from an environment are
+# WSGI's keys (a request's environ), never a variable by name.
+WSGI_KEYS = re.compile(r"HTTP_\w+|wsgi\.\w+|werkzeug\.\w+|PATH_INFO|QUERY_STRING|CONTENT_LENGTH|CONTENT_TYPE|REQUEST_METHOD|REMOTE_ADDR")
+READS = re.compile(r"""(?:environ(?:\.get\(|\[)|getenv\()\s*(?:["']([^"']*)["']|(\w+))""")
+
+
+def sources() -> list:
+    return [*sorted((ROOT / "app").rglob("*.py")), *sorted((ROOT / "deploy").glob("*.py")), ROOT / "server.py", ROOT / "wsgi.py"]
+
+
+def test_nothing_but_the_settings_module_reads_the_environment():
+    readers = []
+    for path in sources():
+        if path == ROOT / "app" / "config.py":
+            continue
+        for literal, expression in READS.findall(path.read_text()):
+            if not (literal and WSGI_KEYS.fullmatch(literal)):
+                readers.append(f"{path.relative_to(ROOT)}: {literal or expression}")
+    assert readers == [], "settings read outside app/config.py"
+
+
 def test_production_refuses_to_start_without_a_secret(tmp_path):
     config = from_environment({"APP_ENV": "production"})
     with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
@@ -86,3 +172,18 @@ def test_production_start_without_a_secret_is_one_clear_line(tmp_path):
     assert result.returncode != 0
     assert "Cannot start: SECRET_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_app_version_is_a_setting_and_unset_by_default():
+    assert config.app_version({"APP_VERSION": "2026.12.06"}) == "2026.12.06"
+    assert config.app_version({}) is None  # then the checkout's commit (app/contact/delivery.py)
+
+
+def test_how_the_process_was_started_is_read_here_too():
+    # Not settings: what a launcher tells the processes it starts.
+    assert config.started_by_flask_cli({"FLASK_RUN_FROM_CLI": "true"})
+    assert not config.started_by_flask_cli({})
+    started = {}
+    assert not config.message_store_checked(started)
+    config.mark_message_store_checked(started)  # server.py, before granian starts its workers
+    assert config.message_store_checked(started)

@@ -4,14 +4,17 @@ Neither systemd nor a Docker engine runs here, so check what can be: systemd's
 own verifier on the unit, and that compose.yaml parses and everything it
 names exists and agrees with the Dockerfile and deploy/stack.py."""
 
+import os
 import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from app.config import ROOT
-from deploy import stack
+from deploy import nginx, stack
+from tests.processes import free_port
 
 DEPLOY = ROOT / "deploy"
 UNIT = (DEPLOY / "portfolio.service").read_text()
@@ -92,3 +95,38 @@ def test_compose_gives_the_app_notify_urls_and_contact_settings_from_an_env_file
     [entry] = service["env_file"]
     assert entry["path"] == "portfolio.env" and entry["required"] is False
     assert "NOTIFY_URLS" not in service["environment"]  # the file's value is not overridden
+
+
+# `make serve` and `make serve-granian` with one setting that cannot work: one line
+# naming it, and a non-zero exit for the service manager, never a traceback.
+REFUSED = [
+    ("WORKERS", "two", "Cannot start: WORKERS='two': expected a whole number"),
+    ("PORT", "99999", "Cannot start: PORT='99999': must be at most 65535"),
+    ("HOST", "0.0.0.0; evil", "Cannot start: HOST='0.0.0.0; evil': expected an IP address or a host name"),
+    ("PROXY_CACHE", "maybe", "Cannot start: PROXY_CACHE='maybe': expected pages or off"),
+]
+
+
+def make(target: str, tmp_path: Path, **settings: str) -> subprocess.CompletedProcess:
+    environ = {name: value for name, value in os.environ.items() if not name.startswith(("MAKE", "MFLAGS"))}
+    environ.update({"SECRET_KEY": "s" * 32, "SITE_URL": "https://harsh.example", "DATABASE_PATH": str(tmp_path / "m.db"),
+                    "PORT": str(free_port()), **settings})
+    return subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("target, name, value, line", [
+    *[("serve", *refused) for refused in REFUSED],
+    *[("serve-granian", *refused) for refused in REFUSED if refused[0] != "PROXY_CACHE"],  # granian has no page cache
+])
+def test_a_setting_that_cannot_work_is_one_line_and_a_non_zero_exit(tmp_path, target, name, value, line):
+    result = make(target, tmp_path, **{name: value})
+    assert result.returncode != 0
+    said = [text for text in result.stderr.splitlines() if not text.startswith("make: ***")]  # make's own line
+    assert len(said) == 1 and said[0].startswith(line), result.stderr
+    assert not (tmp_path / "m.db").exists()  # stopped before anything started
+
+
+def test_nginx_listens_on_an_ipv6_host_in_brackets():
+    assert nginx.address("::", 8000) == "[::]:8000"
+    assert nginx.address("127.0.0.1", 8000) == "127.0.0.1:8000"

@@ -11,8 +11,6 @@ import re
 import click
 import pytest
 
-import server
-from deploy import stack, tls
 from app import config
 from app.config import ROOT
 from tests.browser import support as browser_support
@@ -84,39 +82,64 @@ class ReadRecorder(dict):
         return super().__contains__(key)
 
 
-def configuration_table() -> set[str]:
+def configuration_rows() -> dict[str, list[str]]:
+    """Each variable the README's Configuration table documents, and its row's cells."""
     section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in section.splitlines() if line.startswith("| `")]
     assert rows, "the README's Configuration section has no table"
-    return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", row.split("|")[1])}
+    return {name: row for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", row[0])}
+
+
+def configuration_table() -> dict[str, str]:
+    """Each documented variable, and its default as the table gives it."""
+    return {name: cells[1] for name, cells in configuration_rows().items()}
 
 
 def variables_read(monkeypatch) -> dict[str, set[str]]:
-    """Which environment variables each reader of settings asks for."""
-    app_settings, server_settings, stack_settings = ReadRecorder(), ReadRecorder(), ReadRecorder()
-    tests_settings = ReadRecorder(os.environ)
-    config.from_environment(app_settings)
-    server.settings(server_settings)
-    stack.settings(stack_settings)
-    # deploy/tls.py reads the rest of the stack's settings, each mode its own.
-    for mode in ("acme", "files"):
-        stack_settings.update(TLS=mode, SITE_URL="https://harsh.example", TLS_CERT="c", TLS_KEY="k")
-        tls.certificate_source(stack_settings)
+    """Which environment variables the settings module, and the tests, ask for."""
+    settings, tests_settings = ReadRecorder(), ReadRecorder(os.environ)
+    # Every group of settings, as the app, server.py and the stack read them.
+    config.from_environment(settings)
+    config.app_version(settings)
+    config.server_settings(settings)
+    config.stack_settings(settings)
     monkeypatch.setattr(os, "environ", tests_settings)
     browser_support.chromium_path()
-    return {
-        "app/config.py": app_settings.read,
-        "server.py": server_settings.read,
-        "deploy/stack.py": stack_settings.read,
-        "tests": tests_settings.read,
-    }
+    return {"app/config.py": settings.read, "tests": tests_settings.read}
 
 
 def test_every_setting_in_the_readme_is_read(monkeypatch):
     read = set().union(*variables_read(monkeypatch).values())
-    assert configuration_table() - read == set(), "documented in the README, but nothing reads them"
+    assert set(configuration_table()) - read == set(), "documented in the README, but nothing reads them"
 
 
-def test_every_setting_of_the_app_and_server_is_in_the_readme(monkeypatch):
-    read = variables_read(monkeypatch)
-    assert (read["app/config.py"] | read["server.py"] | read["deploy/stack.py"]) - configuration_table() == set(), "read, but not in the README"
+def test_every_setting_of_the_app_server_and_stack_is_in_the_readme(monkeypatch):
+    read = variables_read(monkeypatch)["app/config.py"]
+    assert read - set(configuration_table()) == set(), "read, but not in the README"
+    assert read == set(config.DEFAULTS), "app/config.py's DEFAULTS must list exactly the settings it reads"
+
+
+def test_the_readmes_defaults_are_the_settings_modules():
+    table = configuration_table()
+    for name, default in config.DEFAULTS.items():
+        shown = re.findall(r"`([^`]*)`", table[name])
+        if default is None:
+            # Unset, or worked out when read: said in words, never as a value alone.
+            assert not re.fullmatch(r"`[^`]*`", table[name]), f"README: {name}'s default is {shown}, app/config.py has none"
+        else:
+            assert shown and shown[0] == default, f"README: {name}'s default is {shown[:1]}, app/config.py's {default!r}"
+
+
+@pytest.mark.parametrize("name, bounds", [
+    ("PORT", (1, 65535)),
+    ("HTTPS_PORT", (1, 65535)),
+    ("WORKERS", (1, config.WORKERS_MAX)),
+    ("TRUSTED_PROXIES", (0, config.TRUSTED_PROXIES_MAX)),
+    ("CONTACT_MIN_SECONDS", (0, config.CONTACT_MIN_SECONDS_MAX)),
+    ("NOTIFY_RETRY_SECONDS", config.NOTIFY_RETRY_SECONDS_RANGE),
+    ("NOTIFY_LEASE_SECONDS", config.NOTIFY_LEASE_SECONDS_RANGE),
+    ("TLS_RENEW_DAYS", config.TLS_RENEW_DAYS_RANGE),
+])
+def test_the_readme_gives_each_bound_the_settings_module_enforces(name, bounds):
+    low, high = bounds
+    assert f"{low:g} to {high:g}" in configuration_rows()[name][2], f"README: {name} is {low:g} to {high:g}"

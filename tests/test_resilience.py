@@ -276,7 +276,7 @@ def test_nginxs_log_is_escaped_and_refusals_are_counted_not_written_one_by_one(t
 
 
 def test_nginxs_error_lines_are_escaped_like_the_apps():
-    from deploy.stack import ErrorLog
+    from deploy.nginx import ErrorLog
 
     read, write = os.pipe()
     out = io.StringIO()

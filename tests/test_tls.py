@@ -206,14 +206,14 @@ def test_a_restart_keeps_the_certificate_and_orders_nothing(served, tmp_path):
 
 
 def test_renewal_at_start_and_on_sighup_with_no_request_failing(tmp_path):
-    """TLS_RENEW_DAYS longer than the certificate's life: every check renews."""
+    """TLS_RENEW_DAYS at its most (3650), longer than the life of pebble's certificates: every check renews."""
     port = free_port()
     pebble = Pebble(tmp_path / "pebble", port).start()
     acme = {"ACME_DIRECTORY": pebble.directory, "ACME_CA_BUNDLE": str(pebble.ca_bundle)}
     first = TlsStack(tmp_path / "first", port, tmp_path / "state", **acme)
     kept = first.wait_for_certificate().serial_number
     first.stop()
-    stack = TlsStack(tmp_path / "stack", port, tmp_path / "state", **acme, TLS_RENEW_DAYS="100000")
+    stack = TlsStack(tmp_path / "stack", port, tmp_path / "state", **acme, TLS_RENEW_DAYS="3650")
     failures, answered, running = [], [], threading.Event()
 
     def visitor():

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import click
 from flask import Flask
 
-from ..config import ROOT, ConfigError
+from ..config import ROOT, ConfigError, app_version
 from . import erasure, outbox, storage
 from .notify import Target, compose, parse_targets, reply_address, send
 from .times import now_utc
@@ -218,8 +218,8 @@ def channels(app: Flask) -> str:
 @functools.cache
 def version() -> str:
     """APP_VERSION if the deployment sets it, else the checkout's commit, else "unknown"."""
-    if os.environ.get("APP_VERSION"):
-        return os.environ["APP_VERSION"]
+    if app_version():
+        return app_version()
     try:
         found = subprocess.run(
             ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, timeout=5

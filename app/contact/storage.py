@@ -44,6 +44,7 @@ from flask import Flask, current_app, g
 from sqlite_utils import Database
 
 from .. import files
+from ..config import message_store_checked
 from . import outbox
 from .times import now_utc
 
@@ -55,9 +56,6 @@ BUSY_TIMEOUT_SECONDS = 5.0
 # full disk while a message, which needs new pages, cannot. 1 MB is some forty
 # messages at their largest (5,000 characters), with their indexes and WAL frames.
 SPACE_RESERVE_BYTES = 1 << 20
-# Set by server.py once it has said what is wrong with the store, so that each of
-# its workers does not say it again.
-CHECKED_AT_START = "MESSAGE_STORE_CHECKED"
 STATUSES = ("new", "read", "replied", "archived", "suspect", "spam")
 # The statuses the owner is told of when a message arrives.
 NOTIFIED = ("new", "suspect")
@@ -359,7 +357,7 @@ def init_app(app: Flask) -> None:
     if click.get_current_context(silent=True) is None:
         problem = check(database_path(app))
         state.ready = problem is None
-        if os.environ.get(CHECKED_AT_START):
+        if message_store_checked():
             state.said, state.problem = True, problem  # already said, once, by server.py
         report(app, problem)
 
