@@ -154,7 +154,7 @@ def parse_rate_limit(value: str) -> tuple[int, int] | None:
 def from_environment(environ=os.environ) -> dict:
     """The app's settings, as create_app puts them in app.config."""
     return {
-        "APP_ENV": read(environ, "APP_ENV"),
+        "APP_ENV": parse_choice("APP_ENV", read(environ, "APP_ENV"), ("development", "production")),
         "SECRET_KEY": read(environ, "SECRET_KEY"),
         "CONTENT_DIR": read(environ, "CONTENT_DIR") or str(ROOT / "data"),
         "SITE_URL": (read(environ, "SITE_URL") or "").rstrip("/"),
@@ -170,7 +170,7 @@ def from_environment(environ=os.environ) -> dict:
         "NOTIFY_LEASE_SECONDS": parse_seconds("NOTIFY_LEASE_SECONDS", read(environ, "NOTIFY_LEASE_SECONDS"),
                                               NOTIFY_LEASE_SECONDS_RANGE),
         # A body over 64 KB is refused with 413: one that says its length, before it is
-        # read; a chunked one, which cannot, once 64 KB and one byte of it are (app/bodies.py).
+        # read; a chunked one, which cannot, once 64 KB and one byte of it are (app/request_bodies.py).
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # A contact page left open for hours must still send: tokens last a week.
         "WTF_CSRF_TIME_LIMIT": 7 * 24 * 3600,

@@ -62,6 +62,7 @@ def every_setting(environ: dict) -> None:
 
 # Each variable, a value it refuses, and the error's words after "NAME='value': ".
 @pytest.mark.parametrize("name, value, expected", [
+    ("APP_ENV", "prod", "expected development or production"),
     ("WORKERS", "two", "expected a whole number"),
     ("WORKERS", "0", "must be at least 1"),
     ("WORKERS", "100000", "must be at most 256"),
