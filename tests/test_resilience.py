@@ -24,7 +24,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from app.config import ROOT
-from tests.test_stack import SlowBodies, Stack, command_line, descendants, get
+from tests.processes import command_line, descendants
+from tests.stack import SlowBodies, Stack, get
 
 CASE_STUDIES = [path.stem for path in (ROOT / "data" / "projects").glob("*.toml")]
 STORE_LINE = b"cannot take messages"

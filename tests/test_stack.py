@@ -29,69 +29,9 @@ from app.config import ROOT
 from app.contact.storage import hash_ip
 from deploy.nginx import worker_user
 from tests.processes import command_line, descendants, free_port, parent_of
+from tests.stack import SlowBodies, Stack, get
 
 PROBE_P99_MS = 100
-
-
-
-
-
-
-
-
-def get(port: int, path: str = "/", headers: dict | None = None, source: str = "127.0.0.1", method: str = "GET"):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
-    try:
-        connection.request(method, path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
-
-
-class Stack:
-    def __init__(self, tmp: Path, database: Path | None = None, **settings: str):
-        self.port = free_port()
-        self.secret = secrets.token_hex(16)
-        self.database = database or tmp / "messages.db"
-        env = {
-            **os.environ,
-            "APP_ENV": "production",
-            "SECRET_KEY": self.secret,
-            "SITE_URL": "https://harsh.example",
-            "DATABASE_PATH": str(self.database),
-            "CONTACT_RATE_LIMIT": "off",
-            "CONTACT_MIN_SECONDS": "0",
-            "PORT": str(self.port),
-            "WORKERS": "2",
-            **settings,
-        }
-        self.log_path = tmp / "stack.log"
-        self.log = open(self.log_path, "wb")
-        # What `make serve` runs.
-        self.process = subprocess.Popen([sys.executable, "-m", "deploy.stack"], cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if get(self.port, "/")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        pytest.fail("the stack did not start: " + (tmp / "stack.log").read_text())
-
-    @property
-    def run_dir(self) -> Path:
-        """The stack's private folder: nginx's -p argument."""
-        nginx = next(pid for pid in descendants(self.process.pid) if command_line(pid).startswith("nginx: master"))
-        return Path(command_line(nginx).split(" -p ", 1)[1].split()[0])
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(45)
-        self.log.close()
-        return code
-
 
 
 
@@ -126,45 +66,6 @@ def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
-
-class SlowBodies:
-    """Connections that each announce a 60,000-byte POST and send one byte a second."""
-
-    def __init__(self, port: int, count: int, source: str):
-        self.sockets = []
-        for _ in range(count):
-            s = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
-            s.sendall(b"POST /contact HTTP/1.1\r\nHost: harsh.example\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                      b"Content-Length: 60000\r\n\r\n")
-            self.sockets.append(s)
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.drip, daemon=True)
-        self.thread.start()
-
-    def drip(self):
-        while not self.stopped.wait(1.0):
-            for s in self.sockets:
-                try:
-                    s.send(b"x")
-                except OSError:
-                    pass  # refused or closed by nginx
-
-    def refused(self) -> int:
-        """How many were answered 429 (too many from one address) instead of being read."""
-        count = 0
-        for s in self.sockets:
-            s.setblocking(False)
-            try:
-                count += s.recv(64).startswith(b"HTTP/1.1 429")
-            except OSError:
-                pass
-        return count
-
-    def close(self):
-        self.stopped.set()
-        self.thread.join()
-        for s in self.sockets:
-            s.close()
 
 
 def test_fifty_slow_bodies_do_not_slow_the_site(stack):

@@ -23,83 +23,9 @@ from cryptography import x509
 
 from app.config import ROOT
 from deploy import tls
-from tests.acme import Pebble, make_ca, wait_until
+from tests.acme import Pebble, wait_until
 from tests.processes import free_port
-from tests.test_stack import get
-
-NAME = "portfolio.test"
-
-
-class TlsStack:
-    """`python -m deploy.stack` (what `make serve` runs) with TLS on, on loopback."""
-
-    def __init__(self, folder: Path, port: int, state: Path, **settings: str):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.port, self.https_port = port, free_port()
-        self.site_url = f"https://{NAME}:{self.https_port}"
-        self.database = folder / "messages.db"
-        self.environ = {
-            **os.environ, "APP_ENV": "production", "SECRET_KEY": "s" * 32, "SITE_URL": self.site_url,
-            "DATABASE_PATH": str(self.database), "CONTACT_RATE_LIMIT": "off", "CONTACT_MIN_SECONDS": "0",
-            "NOTIFY_URLS": "", "WORKERS": "1", "PORT": str(port), "HTTPS_PORT": str(self.https_port),
-            "STATE_DIR": str(state), "TLS": "acme", **settings,
-        }
-        self.log_path = folder / "stack.log"
-        self.log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "deploy.stack"], cwd=ROOT, env=self.environ,
-                                        stdout=self.log, stderr=self.log)
-        wait_until(lambda: self.plain_answers() or self.process.poll() is not None, 60, "the stack did not start")
-        assert self.process.poll() is None, self.output()
-
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text()
-
-    def plain_answers(self) -> bool:
-        try:
-            return get(self.port, "/.well-known/acme-challenge/nothing")[0] == 404
-        except OSError:
-            return False
-
-    def served_certificate(self, root: bytes | None = None) -> x509.Certificate | None:
-        """The leaf served on HTTPS_PORT for portfolio.test, or None while nothing is served there."""
-        context = client_context(root)
-        try:
-            with socket.create_connection(("127.0.0.1", self.https_port), timeout=5) as raw:
-                with context.wrap_socket(raw, server_hostname=NAME) as tls:
-                    return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
-        except (OSError, ssl.SSLError):
-            return None
-
-    def wait_for_certificate(self, other_than: int | None = None, timeout: float = 60) -> x509.Certificate:
-        def served():
-            certificate = self.served_certificate()
-            return certificate is not None and certificate.serial_number != other_than
-        wait_until(served, timeout, "no new certificate served: " + self.output()[-3000:])
-        return self.served_certificate()
-
-    def hang_up(self) -> None:
-        self.process.send_signal(signal.SIGHUP)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(60)
-        self.log.close()
-        return code
-
-
-def client_context(root: bytes | None = None, **versions) -> ssl.SSLContext:
-    """Trusts `root` alone (or nothing: no verification), as a browser trusting only that CA would."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if root is None:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    else:
-        context.load_verify_locations(cadata=root.decode())
-    for name, version in versions.items():
-        setattr(context, name, version)
-    return context
+from tests.stack import NAME, TlsStack, client_context, get
 
 
 def https_get(stack: TlsStack, path: str = "/", root: bytes | None = None, host: str = NAME):
