@@ -9,6 +9,7 @@ import pytest
 from app import create_app
 from app.config import ROOT
 from app.contact import storage
+from tests.dev_server import make_run
 from tests.receivers import Mailbox, Webhook
 
 DATA = ROOT / "data"
@@ -102,6 +103,16 @@ def content_dir(tmp_path) -> Path:
     copy = tmp_path / "data"
     shutil.copytree(DATA, copy)
     return copy
+
+
+@pytest.fixture
+def dev_server(tmp_path, content_dir):
+    """`make run` on a private copy of data/, stopped after the test."""
+    server = make_run(tmp_path, content_dir)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def pytest_collection_modifyitems(config, items):

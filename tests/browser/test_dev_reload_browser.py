@@ -5,10 +5,9 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import is_same_document, mark_document
-from tests.test_development import dev_server  # noqa: F401 (a fixture: `make run` on a copy of data/)
 
 
-def test_an_edit_reaches_an_open_page_by_itself(browser, dev_server, content_dir):  # noqa: F811
+def test_an_edit_reaches_an_open_page_by_itself(browser, dev_server, content_dir):
     context = browser.new_context()
     page = context.new_page()
     page.goto(dev_server.url + "/")
