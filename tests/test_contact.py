@@ -10,7 +10,7 @@ import time
 import pytest
 from itsdangerous import TimestampSigner
 
-from app.contact import storage
+from app.contact import migrations, references, storage
 from app.site import site_of
 from tests.conftest import database_locked, rows
 from tests.html import PARTIAL, hidden_fields, soup, text
@@ -101,7 +101,7 @@ def test_sending_with_htmx_answers_with_a_confirmation_fragment(app, client):
     confirmation = soup(response)
     assert confirmation.select_one(".sent-title").get_text() == "Thank you: your message has been received."
     reference = confirmation.select_one(".reference").get_text()
-    assert reference == storage.reference_for(rows(app)[0]["submission_key"])
+    assert reference == references.reference_for(rows(app)[0]["submission_key"])
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -461,7 +461,7 @@ def test_schema_is_created_at_start_up_in_wal_mode_with_a_version(app):
     db = storage.connect(storage.database_path(app))
     try:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == len(storage.MIGRATIONS)
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(migrations.MIGRATIONS)
         assert set(db["messages"].columns_dict) == {
             "id", "created_at", "name", "email", "company", "message", "status", "submission_key", "ip_hash", "user_agent",
             "reference", "sender_hash",
@@ -478,8 +478,8 @@ def test_migrating_twice_changes_nothing(app):
 
     try:
         before = schema()
-        storage.migrate(db)
-        storage.migrate(db)
+        migrations.migrate(db)
+        migrations.migrate(db)
         assert schema() == before
     finally:
         db.conn.close()
@@ -550,7 +550,7 @@ def test_private_even_under_a_permissive_umask(make_app, tmp_path):
 def test_upgrading_a_database_with_messages_gives_each_its_reference(tmp_path):
     path = tmp_path / "old.db"
     db = storage.connect(path)
-    for step in storage.MIGRATIONS[:2]:  # the schema as it was before notifications
+    for step in migrations.MIGRATIONS[:2]:  # the schema as it was before notifications
         step(db)
     db.execute("PRAGMA user_version = 2")
     db.execute(
@@ -558,9 +558,9 @@ def test_upgrading_a_database_with_messages_gives_each_its_reference(tmp_path):
         " VALUES ('2026-11-01T09:00:00+00:00', 'Ada', 'ada@example.com', '', 'Kept across the upgrade.', 'new', ?, 'x')",
         ["k" * 22],
     )
-    storage.migrate(db)
+    migrations.migrate(db)
     [row] = db["messages"].rows
-    assert row["reference"] == storage.reference_for("k" * 22)
+    assert row["reference"] == references.reference_for("k" * 22)
     assert db["notifications"].count == 0  # old messages are not announced again
     db.conn.close()
 
@@ -569,7 +569,7 @@ def test_upgrading_a_database_with_messages_gives_each_its_reference(tmp_path):
 def test_an_old_database_upgrades_without_the_unused_heartbeat_table(make_app, tmp_path):
     path = tmp_path / "shipped.db"
     db = storage.connect(path)
-    for step in storage.MIGRATIONS[:5]:  # the schema production databases have: version 5
+    for step in migrations.MIGRATIONS[:5]:  # the schema production databases have: version 5
         step(db)
     db.execute("PRAGMA user_version = 5")
     assert "heartbeat" in db.table_names()
@@ -578,7 +578,7 @@ def test_an_old_database_upgrades_without_the_unused_heartbeat_table(make_app, t
     assert send(app.test_client()).status_code == 303
     db = storage.connect(path)
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == len(storage.MIGRATIONS)
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(migrations.MIGRATIONS)
         assert "heartbeat" not in db.table_names()
     finally:
         db.conn.close()
@@ -609,7 +609,7 @@ def test_a_new_database_has_no_heartbeat_table(app):
     ("", True, None),
 ])
 def test_a_reference_is_eight_base32_characters_in_the_case_each_reader_needs(typed, any_case, found):
-    assert storage.parse_reference(typed, any_case=any_case) == found
+    assert references.parse_reference(typed, any_case=any_case) == found
 
 
 @pytest.mark.parametrize("asked, shown", [("ABCD2345", True), ("abcd2345", False), ("ABCD2345x", False),

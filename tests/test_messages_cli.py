@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from app.contact import storage
+from app.contact import references, storage
 from app.contact.cli.common import fold, use_folding
 from tests.conftest import rows
 from tests.processes import free_port
@@ -227,7 +227,7 @@ def test_show_prints_the_whole_message_and_marks_it_read(runner, app, add):
 def test_show_quotes_the_reference_the_sender_was_given(runner, app, add):
     message = add()
     key = stored(app)[message]["submission_key"]
-    assert storage.reference_for(key) in invoke(runner, "show", str(message)).stdout
+    assert references.reference_for(key) in invoke(runner, "show", str(message)).stdout
 
 
 @pytest.mark.parametrize("status", ["read", "spam"])

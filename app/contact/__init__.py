@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from ..errors import render_error
 from ..htmx import VARY, wants_fragment
 from ..site import current_site
-from . import delivery, storage
+from . import delivery, references, storage
 from .cli import messages_cli
 from .forms import ContactForm, FormTimeExpired, new_form, sign_form_time, spam_verdict
 
@@ -135,7 +135,7 @@ def submit():
 @bp.get("/contact/thanks")
 def thanks():
     # Only a reference the site wrote itself, exactly as it wrote it (upper case).
-    reference = storage.parse_reference(request.args.get("ref", ""), any_case=False)
+    reference = references.parse_reference(request.args.get("ref", ""), any_case=False)
     return contact_response("contact/_sent.html", 200, reference=reference)
 
 

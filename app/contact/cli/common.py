@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ... import files
-from .. import erasure, storage
+from .. import erasure, references, storage
 from ..forms import escape_invisible
 
 
@@ -66,7 +66,7 @@ class MessageRef(click.ParamType):
         if text.isascii() and text.isdigit():  # "²".isdigit() is true too
             return int(text)
         # The owner types it as they read it: lower case is taken too.
-        if reference := storage.parse_reference(text, any_case=True):
+        if reference := references.parse_reference(text, any_case=True):
             return reference
         self.fail(f"{value!r} is not a message ID (a number) or a reference (8 letters and digits, like ABCD2345)", param, ctx)
 
