@@ -8,10 +8,9 @@ import re
 import brotli
 import pytest
 
-from app import create_app
 from app.contact import storage
 from app.site import site_of
-from tests.conftest import app_settings, database_locked
+from tests.conftest import database_locked
 from tests.html import PARTIAL, hidden_fields, soup
 
 SECURITY_HEADERS = {
@@ -23,9 +22,9 @@ SECURITY_HEADERS = {
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(make_app):
     # PROPAGATE_EXCEPTIONS off: a bug must reach the error page, as in production.
-    app = create_app(app_settings(tmp_path, CONTACT_RATE_LIMIT=(1, 3600), PROPAGATE_EXCEPTIONS=False))
+    app = make_app(CONTACT_RATE_LIMIT=(1, 3600), PROPAGATE_EXCEPTIONS=False)
 
     @app.get("/boom")  # an unhandled exception, as a bug would raise
     def boom():
@@ -90,15 +89,15 @@ def test_every_response_carries_the_security_headers(client):
     assert seen["413"] == 413 and seen["422"] == 422 and seen["429"] == 429 and seen["500"] == 500
 
 
-def test_hsts_when_served_over_https(tmp_path):
-    client = create_app(app_settings(tmp_path, SITE_URL="https://harsh.example")).test_client()
+def test_hsts_when_served_over_https(make_app):
+    client = make_app(SITE_URL="https://harsh.example").test_client()
     assert client.get("/").headers["Strict-Transport-Security"].startswith("max-age=63072000")
     assert client.get("/nope").headers["Strict-Transport-Security"]
 
 
 @pytest.mark.parametrize("env, secure", [("production", True), ("development", False)])
-def test_session_cookie_flags(tmp_path, env, secure):
-    client = create_app(app_settings(tmp_path, APP_ENV=env, SITE_URL="https://harsh.example")).test_client()
+def test_session_cookie_flags(make_app, env, secure):
+    client = make_app(APP_ENV=env, SITE_URL="https://harsh.example").test_client()
     cookie = client.get("/contact").headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert ("Secure" in cookie) is secure
@@ -279,8 +278,8 @@ def test_healthz_503_when_the_database_is_not_writable(app, client, monkeypatch)
     assert client.get("/healthz").status_code == 200  # and back once it can write
 
 
-def test_healthz_503_when_the_database_cannot_be_opened(tmp_path):
-    app = create_app(app_settings(tmp_path))
+def test_healthz_503_when_the_database_cannot_be_opened(tmp_path, make_app):
+    app = make_app()
     app.config["DATABASE_PATH"] = str(tmp_path / "missing-folder" / "file-not-dir" / "m.db")
     (tmp_path / "missing-folder").mkdir()
     (tmp_path / "missing-folder" / "file-not-dir").write_text("a file where a folder should be")
@@ -288,8 +287,8 @@ def test_healthz_503_when_the_database_cannot_be_opened(tmp_path):
     assert app.test_client().get("/healthz").status_code == 503
 
 
-def test_healthz_names_notifications_that_failed_for_good(tmp_path):
-    app = create_app(app_settings(tmp_path, NOTIFY_URLS="json://127.0.0.1:9/hook", NOTIFY_IN_BACKGROUND=False))
+def test_healthz_names_notifications_that_failed_for_good(make_app):
+    app = make_app(NOTIFY_URLS="json://127.0.0.1:9/hook")
     client = app.test_client()
     assert client.get("/healthz").json["notifications"] == {"failing": 0, "failed": 0, "next_try": None}
     client.post("/contact", data={**contact_fields(client), **MESSAGE})
