@@ -1,15 +1,12 @@
-"""Browser fixtures: a live server, and pages that fail the test on any console
-error, uncaught exception or request to another host."""
-
-import re
+"""Browser fixtures: a live server, and guarded pages (tests/browser/pages.py)
+with and without JavaScript, on a phone and a desktop."""
 
 import pytest
 
 from app import create_app
+from tests.browser.pages import DEVICES, guarded_page
 from tests.browser.support import chromium_launch_args, live_server
 from tests.conftest import app_settings
-
-FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
 
 
 @pytest.fixture(scope="session")
@@ -30,39 +27,6 @@ def base_url(browser_app):
         yield url
 
 
-class Guard:
-    """Watches one page; the test fails at teardown if anything went wrong."""
-
-    def __init__(self, page, origin: str):
-        self.problems: list[str] = []
-        self.expected_statuses: set[int] = set()
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
-        page.on("request", lambda request: self._request(request.url, origin))
-
-    def expect_status(self, *statuses: int) -> None:
-        """The browser logs every 4xx/5xx response as a console error; allow these."""
-        self.expected_statuses.update(statuses)
-
-    def _console(self, message) -> None:
-        if message.type != "error":
-            return
-        failed = FAILED_LOAD.search(message.text)
-        if failed and int(failed.group(1)) in self.expected_statuses:
-            return
-        self.problems.append(f"console error: {message.text}")
-
-    def _request(self, url: str, origin: str) -> None:
-        if not (url.startswith(origin + "/") or url.startswith("data:")):
-            self.problems.append(f"request to another origin: {url}")
-
-
-def guarded_page(context, base_url):
-    page = context.new_page()
-    page.guard = Guard(page, base_url)
-    return page
-
-
 @pytest.fixture
 def page(context, base_url):
     """A page with JavaScript on."""
@@ -81,10 +45,22 @@ def nojs_page(browser, browser_context_args, base_url):
     assert page.guard.problems == []
 
 
-def mark_document(page) -> None:
-    """Tag the current document; is_same_document() tells if a full page load replaced it."""
-    page.evaluate("window.__sameDocument = true")
+@pytest.fixture(params=list(DEVICES))
+def visitor(request, browser, browser_context_args, base_url):
+    """A page with JavaScript on, as a phone (touch) or a desktop."""
+    context = browser.new_context(**{**browser_context_args, **DEVICES[request.param]})
+    page = guarded_page(context, base_url)
+    page.device_name = request.param
+    yield page
+    context.close()
+    assert page.guard.problems == []
 
 
-def is_same_document(page) -> bool:
-    return page.evaluate("window.__sameDocument === true")
+@pytest.fixture
+def phone(browser, browser_context_args, base_url):
+    """A page with JavaScript on, as a phone (touch)."""
+    context = browser.new_context(**{**browser_context_args, **DEVICES["phone"]})
+    page = guarded_page(context, base_url)
+    yield page
+    context.close()
+    assert page.guard.problems == []

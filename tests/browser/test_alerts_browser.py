@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 
 from app.contact import storage
 from app.site import site_of
-from tests.browser.test_contact_browser import fill, open_home_form
-from tests.browser.test_visitor_browser import visitor  # noqa: F401 (a fixture: phone and desktop)
+from tests.browser.pages import fill, open_home_form
 
 ALERT = '#contact-form [role="alert"]'
 

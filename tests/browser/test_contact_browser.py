@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.contact import storage
-from tests.browser.conftest import is_same_document, mark_document
+from tests.browser.pages import fill, is_same_document, open_home_form
 
 
 @pytest.fixture
@@ -26,20 +26,6 @@ def messages(browser_app):
     start = db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
     db.conn.close()
     return lambda: stored_since(start)
-
-
-def fill(page, message: str, email: str = "ada@example.com") -> None:
-    page.locator("#name").fill("Ada Lovelace")
-    page.locator("#email").fill(email)
-    page.locator("#company").fill("Analytical Engines")
-    page.locator("#message").fill(message)
-
-
-def open_home_form(page):
-    page.goto("/")
-    mark_document(page)
-    page.locator("#contact").scroll_into_view_if_needed()
-    expect(page.locator("#contact-form")).to_be_visible()  # fetched when the section was reached
 
 
 def test_send_with_javascript_without_a_page_load(page, messages):

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import is_same_document, mark_document
+from tests.browser.pages import is_same_document, mark_document
 
 
 def test_an_edit_reaches_an_open_page_by_itself(browser, dev_server, content_dir):

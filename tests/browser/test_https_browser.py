@@ -19,12 +19,11 @@ from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import expect
 
 from tests.acme import Pebble, wait_until
-from tests.browser.conftest import guarded_page
-from tests.browser.test_contact_browser import fill
+from tests.browser.pages import fill, guarded_page
 from tests.browser.support import chromium_launch_args
 from tests.processes import free_port
 from tests.receivers import Webhook
-from tests.test_tls import NAME, TlsStack
+from tests.stack import NAME, TlsStack
 
 
 @pytest.fixture(scope="module")

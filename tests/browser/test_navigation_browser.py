@@ -7,8 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import guarded_page
-from tests.browser.test_visitor_browser import DEVICES
+from tests.browser.pages import DEVICES, guarded_page
 
 
 @pytest.fixture(params=[(device, js) for device in DEVICES for js in (True, False)],
@@ -18,15 +17,6 @@ def reader(request, browser, browser_context_args, base_url):
     context = browser.new_context(**{**browser_context_args, **DEVICES[device]}, java_script_enabled=javascript)
     page = guarded_page(context, base_url)
     page.javascript = javascript
-    yield page
-    context.close()
-    assert page.guard.problems == []
-
-
-@pytest.fixture(params=list(DEVICES))
-def visitor(request, browser, browser_context_args, base_url):
-    context = browser.new_context(**{**browser_context_args, **DEVICES[request.param]})
-    page = guarded_page(context, base_url)
     yield page
     context.close()
     assert page.guard.problems == []

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from app.site import site_of
-from tests.browser.test_visitor_browser import DEVICES
+from tests.browser.pages import DEVICES
 
 MAX_PAGES = 4
 

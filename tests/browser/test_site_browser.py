@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import is_same_document, mark_document
+from tests.browser.pages import guarded_page, is_same_document, mark_document, tab_to
 
 DOCKER = ["L1 Market Data Engine", "WebRTC Video Platform"]
 REACT = ["Crypto Exchange", "WebRTC Video Platform"]
@@ -17,15 +17,6 @@ def titles(page) -> list[str]:
 
 def focused_id(page) -> str:
     return page.evaluate("document.activeElement.id")
-
-
-def tab_to(page, selector: str, limit: int = 80) -> None:
-    """Press Tab until the element matching selector has focus, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    pytest.fail(f"{selector} never received focus by Tab")
 
 
 # --- JavaScript on -----------------------------------------------------------
@@ -223,8 +214,6 @@ def test_without_javascript_the_real_figures_show(nojs_page):
 
 def test_the_guard_catches_foreign_requests_and_console_errors(context, base_url):
     # Guards the guard. The foreign request is aborted in the browser, so nothing leaves the machine.
-    from tests.browser.conftest import guarded_page
-
     page = guarded_page(context, base_url)
     page.route("http://elsewhere.invalid/**", lambda route: route.abort())
     page.goto("/")
@@ -260,8 +249,6 @@ def test_first_view_budget_in_the_browser(page):
 
 def test_the_guard_catches_csp_violations(context, base_url):
     # The CSP is enforced in every browser test; a violation is a console error, so it fails the test.
-    from tests.browser.conftest import guarded_page
-
     page = guarded_page(context, base_url)
     page.goto("/")
     page.evaluate("""() => {

@@ -9,8 +9,7 @@ import zlib
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import guarded_page
-from tests.browser.test_visitor_browser import DEVICES
+from tests.browser.pages import DEVICES, guarded_page
 
 BACKGROUND = {"light": (0xF7, 0xF7, 0xF4), "dark": (0x0E, 0x10, 0x13)}
 

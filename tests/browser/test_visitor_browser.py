@@ -7,36 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import guarded_page
-from tests.browser.test_site_browser import tab_to
+from tests.browser.pages import guarded_page, tab_to
 
-DEVICES = {
-    "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 3},
-    "desktop": {"viewport": {"width": 1440, "height": 900}},
-}
 # Chrome DevTools' "Slow 3G": 2 s round trip, about 50 KB/s each way.
 SLOW_3G = {"offline": False, "latency": 2000, "downloadThroughput": 50_000, "uploadThroughput": 50_000}
 CONTROLS = "a[href], button, input:not([type=hidden]), textarea, select, [role=button], [tabindex='0']"
-
-
-@pytest.fixture(params=list(DEVICES))
-def visitor(request, browser, browser_context_args, base_url):
-    """A page with JavaScript on, as a phone (touch) or a desktop."""
-    context = browser.new_context(**{**browser_context_args, **DEVICES[request.param]})
-    page = guarded_page(context, base_url)
-    page.device_name = request.param
-    yield page
-    context.close()
-    assert page.guard.problems == []
-
-
-@pytest.fixture
-def phone(browser, browser_context_args, base_url):
-    context = browser.new_context(**{**browser_context_args, **DEVICES["phone"]})
-    page = guarded_page(context, base_url)
-    yield page
-    context.close()
-    assert page.guard.problems == []
 
 
 def slow_3g(page) -> None:
