@@ -15,7 +15,6 @@ import os
 import signal
 import ssl
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 

@@ -11,7 +11,6 @@ import email.policy
 import json
 import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tests.processes import free_port

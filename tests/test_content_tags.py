@@ -60,4 +60,4 @@ def test_a_chosen_slug_for_a_technology_no_project_uses_is_an_error(content_dir,
         (content_dir / "site.toml").read_text() + '\n[technology_slugs]\n"Nodejs" = "node"\n'
     )
     result = check(make_app(CONTENT_DIR=str(content_dir)))
-    assert f'site.toml: technology_slugs."Nodejs": no project\'s stack names this technology; did you mean "Node.js"?' in result.output
+    assert 'site.toml: technology_slugs."Nodejs": no project\'s stack names this technology; did you mean "Node.js"?' in result.output
