@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import create_app  # noqa: E402
-from tests.conftest import app_settings  # noqa: E402
+from tests.apps import app_settings  # noqa: E402
 
 client = create_app(app_settings(Path(tempfile.mkdtemp()))).test_client()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -12,7 +12,7 @@ from itsdangerous import TimestampSigner
 
 from app.contact import migrations, references, storage
 from app.site import site_of
-from tests.conftest import database_locked, rows
+from tests.apps import database_locked, rows
 from tests.html import PARTIAL, hidden_fields, soup, text
 
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines", "message": "Hello, let us build something."}

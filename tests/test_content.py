@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 
 from app.config import ROOT
 from app.content import ContentError, clock, load_content
-from tests.conftest import DATA
+from tests.apps import DATA
 from tests.content_support import break_field, check
 
 

@@ -5,7 +5,7 @@ listed as gaps while unset, never invented."""
 import pytest
 
 from app.content import ContentError, load_content
-from tests.conftest import DATA
+from tests.apps import DATA
 from tests.content_support import break_field, check
 from tests.cv_support import fill_in
 from tests.html import text

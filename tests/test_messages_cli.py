@@ -12,7 +12,7 @@ import pytest
 
 from app.contact import references, storage
 from app.contact.cli.common import fold, use_folding
-from tests.conftest import rows
+from tests.apps import rows
 from tests.processes import free_port
 
 COLUMNS = ["id", "reference", "created_at", "name", "email", "company", "message", "status"]

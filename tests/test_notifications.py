@@ -13,7 +13,7 @@ from app.config import ConfigError
 from app.contact import delivery, storage
 from app.contact.notify import masked, parse_targets
 from app.contact.outbox import claim, retry_delay
-from tests.conftest import rows
+from tests.apps import rows
 from tests.html import hidden_fields
 from tests.processes import free_port, wait_for
 from tests.receivers import OWNER, SITE, Mailbox
@@ -187,7 +187,7 @@ def test_a_repeated_submission_queues_one_notification(make_app, webhook):
 
 
 def test_a_message_that_could_not_be_stored_queues_nothing(make_app, webhook, monkeypatch):
-    from tests.conftest import database_locked
+    from tests.apps import database_locked
 
     app = make_app(NOTIFY_URLS=webhook.url)
     client = app.test_client()
@@ -576,7 +576,7 @@ def test_a_late_worker_does_not_put_a_sent_row_back_to_pending(make_app, webhook
 
 
 def test_test_apps_run_no_delivery_loop_unless_they_ask(make_app):
-    # tests/conftest.py turns the loop off (delivery.init_app's comment says so); the loop's tests turn it on.
+    # tests/apps.py's app_settings turns the loop off (delivery.init_app's comment says so); the loop's tests turn it on.
     quiet = make_app()
     quiet.test_client().get("/contact")
     assert delivery.notifier(quiet).loop is None

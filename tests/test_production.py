@@ -10,7 +10,7 @@ import pytest
 
 from app.contact import storage
 from app.site import site_of
-from tests.conftest import database_locked
+from tests.apps import database_locked
 from tests.html import PARTIAL, hidden_fields, soup
 
 SECURITY_HEADERS = {

@@ -269,7 +269,7 @@ def configured_targets(app: Flask) -> list[Target]:
 
 def init_app(app: Flask) -> None:
     # The NOTIFY_* settings come from app/config.py. NOTIFY_IN_BACKGROUND is on
-    # unless a test app asks otherwise (tests/conftest.py's app_settings turns it
+    # unless a test app asks otherwise (tests/apps.py's app_settings turns it
     # off; the tests of the loop itself turn it on).
     app.config.setdefault("NOTIFY_IN_BACKGROUND", True)
     app.extensions["notifier"] = Notifier(configured_targets(app))

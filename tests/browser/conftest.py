@@ -6,7 +6,7 @@ import pytest
 from app import create_app
 from tests.browser.pages import DEVICES, guarded_page
 from tests.browser.support import chromium_launch_args, live_server
-from tests.conftest import app_settings
+from tests.apps import app_settings
 
 
 @pytest.fixture(scope="session")

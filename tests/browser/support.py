@@ -44,7 +44,7 @@ def chromium_launch_args() -> dict:
 def live_server(app=None):
     """Serve ``app`` (by default a test app on a throw-away database) on a free loopback port."""
     if app is None:
-        from tests.conftest import app_settings
+        from tests.apps import app_settings
 
         scratch = tempfile.TemporaryDirectory()
         app = create_app(app_settings(Path(scratch.name)))
