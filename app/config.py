@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from . import files
+
 ROOT = Path(__file__).resolve().parent.parent
 RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -213,8 +215,8 @@ def ensure_secret_key(config: dict, instance_path: Path) -> None:
     if not path.exists():
         instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds the key and, by default, the messages
         draft = instance_path / f".secret_key.{os.getpid()}"
-        draft.write_text(secrets.token_hex(32))
-        draft.chmod(0o600)
+        with os.fdopen(files.open_private(draft, overwrite=True), "w") as out:
+            out.write(secrets.token_hex(32))
         try:
             # link() is atomic and refuses to replace: processes starting together agree on one key.
             os.link(draft, path)
