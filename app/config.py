@@ -71,7 +71,7 @@ DEFAULTS: dict[str, str | None] = {
 WORKERS_MAX = 256
 CONTACT_MIN_SECONDS_MAX = 3600
 TRUSTED_PROXIES_MAX = 10
-NOTIFY_RETRY_SECONDS_RANGE = (1, 6 * 3600)  # its doubling stops at six hours (app/contact/delivery.py)
+NOTIFY_RETRY_SECONDS_RANGE = (1, 6 * 3600)  # its doubling stops at six hours (app/contact/outbox.py)
 NOTIFY_LEASE_SECONDS_RANGE = (1, 3600)
 TLS_RENEW_DAYS_RANGE = (1, 3650)  # below a day, the certificate could run out before it is renewed
 
