@@ -59,7 +59,7 @@ def database_problem() -> str | None:
     except (sqlite3.Error, OSError) as error:
         problem = storage.problem_with(error)
     storage.report(current_app, problem)
-    store.remember_proof(None if problem else proved_at)
+    store.proved_at = None if problem else proved_at
     return problem
 
 

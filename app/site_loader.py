@@ -26,7 +26,7 @@ def load_site(app: Flask, url_setting: str) -> Site:
     content = load_content(Path(app.config["CONTENT_DIR"]))
     url = resolve_site_url({"SITE_URL": url_setting, "APP_ENV": app.config["APP_ENV"]}, content.site.url)
     return Site(content=content, errors=(), url=url, url_setting=url_setting, assets=Assets(ROOT / "static"),
-                pictures=Pictures(content), exports=Exports(content))
+                pictures=Pictures(content), exports=Exports())
 
 
 def init_app(app: Flask) -> None:

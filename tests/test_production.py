@@ -295,7 +295,7 @@ def test_healthz_names_notifications_that_failed_for_good(make_app):
     db = storage.connect(storage.database_path(app))
     db.execute("UPDATE notifications SET status = 'failed'")
     db.conn.close()
-    storage.store_state(app).remember_proof(None)  # the next check proves again, as it would 5 s later
+    storage.store_state(app).proved_at = None  # the next check proves again, as it would 5 s later
     response = client.get("/healthz")
     assert response.status_code == 200  # messages are still kept
     assert response.json == {"status": "degraded", "database": "writable",

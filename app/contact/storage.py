@@ -71,10 +71,7 @@ class StoreState:
     ready: bool = False  # created and migrated, here or by the server's start
     problem: str | None = None  # what stops a message being stored, as last said
     said: bool = False  # whether the store's state has been said (logged) yet
-    proved_at: float | None = None  # /healthz's last committed write (time.monotonic)
-
-    def remember_proof(self, at: float | None) -> None:
-        self.proved_at = at
+    proved_at: float | None = None  # /healthz's last committed write (time.monotonic); app/health.py keeps it
 
 
 def store_state(app: Flask) -> StoreState:

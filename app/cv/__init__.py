@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Flask, abort, redirect, render_template, url_for
 
 from ..assets import IMMUTABLE, REVALIDATE
-from ..content import Content, tag_slug
+from ..content import tag_slug
 from ..rendering import HTML, PAGE_CACHE_CONTROL, cached
 from ..responses import Encoded, encode, respond
 from ..site import current_site, site_of
@@ -36,9 +36,8 @@ _drawing = threading.Lock()
 
 @dataclass
 class Exports:
-    """This content's exports, made on first use and kept with the loaded site (app/site.py)."""
+    """The loaded site's exports, made on first use and kept with it (app/site.py)."""
 
-    content: Content
     pdf_html: str = ""
     pdf_key: str = ""
     made: dict = field(default_factory=dict)
@@ -68,7 +67,7 @@ def exports() -> Exports:
 
 
 def vcard_name() -> str:
-    return tag_slug(exports().content.site.name) or "contact"
+    return tag_slug(current_site().content.site.name) or "contact"
 
 
 @bp.get("/cv")
@@ -100,7 +99,7 @@ def pdf_file(key: str):
 def resume():
     site_url = current_site().url
     body = exports().once("resume", lambda: encode(
-        json.dumps(formats.resume(exports().content, site_url), ensure_ascii=False, indent=2).encode(), "application/json"))
+        json.dumps(formats.resume(current_site().content, site_url), ensure_ascii=False, indent=2).encode(), "application/json"))
     return respond(body, "application/json", PAGE_CACHE_CONTROL)
 
 
@@ -111,7 +110,7 @@ def vcard(name: str):
     site_url = current_site().url
     address = site_url + url_for("cv.vcard", name=name)
     body = exports().once("vcard", lambda: encode(
-        formats.vcard(exports().content.site, site_url, address).encode(), "text/vcard; charset=utf-8"))
+        formats.vcard(current_site().content.site, site_url, address).encode(), "text/vcard; charset=utf-8"))
     response = respond(body, "text/vcard; charset=utf-8", PAGE_CACHE_CONTROL)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.vcf"'
     return response
@@ -144,6 +143,6 @@ def draw_ahead(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(cv_files=files,
-                                 cv_person=lambda: formats.person(exports().content.site, current_site().url),
-                                 cv_skills=lambda: formats.skills(exports().content),
+                                 cv_person=lambda: formats.person(current_site().content.site, current_site().url),
+                                 cv_skills=lambda: formats.skills(current_site().content),
                                  skill_group_label=formats.skill_group_label)
